@@ -1,0 +1,1 @@
+"""Answer engines, citation verifier, CLI, Gradio UI and HTTP API."""

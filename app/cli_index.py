@@ -1,0 +1,154 @@
+"""Commands over the index: ingest, search, sources, remove, repair."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .cli import UserError, cli, ctx_of, emit_json, err, out
+
+_STATUS_STYLE = {"ingested": "green", "replaced": "green", "unchanged": "dim", "metadata-updated": "cyan",
+                 "skipped": "yellow", "failed": "red", "removed": "magenta"}
+
+
+@cli.command()
+def ingest(
+    ctx: typer.Context,
+    inputs: List[str] = typer.Argument(..., help="Files, folders (recursive) and http(s) URLs."),
+    kind: Optional[str] = typer.Option(None, help="Document kind for all inputs: article, legal, ngo-report, un-report, press-release, project-page, other."),
+    title: Optional[str] = typer.Option(None, help="Title (overrides what the reader finds)."),
+    publisher: Optional[str] = typer.Option(None, help="Publisher."),
+    date: Optional[str] = typer.Option(None, help="Publication date: YYYY, YYYY-MM or YYYY-MM-DD."),
+    manifest: List[Path] = typer.Option([], "--manifest", help="TSV/CSV manifest(s) of metadata (id, path, url, kind, title, publisher, date)."),
+    prune: bool = typer.Option(False, "--prune", help="Remove documents whose files are gone."),
+    as_json: bool = typer.Option(False, "--json", help="Print the per-file report as JSON."),
+):
+    """Read, chunk, embed and store sources. Unchanged content is skipped; changed content replaces
+    its document atomically. Exit status 1 when any input failed (the others are still ingested)."""
+    from index.indexer import Ingestor
+    from ingest.manifest import ManifestIndex, load_manifest, normalize_date, validate_kind
+
+    overrides = {}
+    if kind:
+        overrides["kind"] = validate_kind(kind, "--kind")
+    if date:
+        d = normalize_date(date)
+        if not d:
+            raise UserError(f"--date: expected YYYY, YYYY-MM or YYYY-MM-DD, got {date!r}")
+        overrides["date"] = d
+    if title:
+        overrides["title"] = title
+    if publisher:
+        overrides["publisher"] = publisher
+    manifests = ManifestIndex([(m, load_manifest(m)) for m in manifest])
+    app = ctx_of(ctx)
+    ingestor = Ingestor(app.index, overrides=overrides, manifests=manifests)
+    with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), console=err, transient=True, disable=as_json) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(done: int, total: int, source: str) -> None:
+            bar.update(task, completed=done, total=total, description=Path(source).name[:50])
+
+        report = ingestor.run(inputs, prune=prune, progress=progress)
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        for r in report.results:
+            style = _STATUS_STYLE.get(r.status, "")
+            detail = f" — {r.reason}" if r.reason else ""
+            extra = f" ({r.chunks} chunks)" if r.status in ("ingested", "replaced") else ""
+            out.print(f"[{style}]{r.status:>16}[/{style}]  {r.source}{extra}{detail}", markup=True)
+        counts = ", ".join(f"{v} {k}" for k, v in report.counts().items()) or "nothing to do"
+        rate = report.embedded_chunks / report.seconds if report.seconds else 0.0
+        embedded = f"{report.embedded_chunks} chunks embedded" if report.embedded_chunks else "no embedding needed"
+        out.print(f"{counts}; {embedded} in {report.seconds:.1f} s ({rate:.0f} chunks/s)")
+        if report.repaired:
+            out.print(f"repaired: removed vectors of {report.repaired} interrupted write(s)")
+    return 1 if report.failed else 0
+
+
+@cli.command()
+def search(
+    ctx: typer.Context,
+    query: str = typer.Argument(..., help="What to look for."),
+    k: int = typer.Option(5, "--k", min=1, max=100, help="How many chunks."),
+    kind: List[str] = typer.Option([], "--kind", help="Only these document kinds (repeatable)."),
+    publisher: List[str] = typer.Option([], "--publisher", help="Only publishers containing this text (repeatable)."),
+    doc: List[str] = typer.Option([], "--doc", help="Only this doc_id (repeatable)."),
+    date_from: Optional[str] = typer.Option(None, "--from", help="Only documents dated on/after (YYYY[-MM[-DD]])."),
+    date_to: Optional[str] = typer.Option(None, "--to", help="Only documents dated on/before."),
+    mode: str = typer.Option("hybrid", help="hybrid, dense or bm25."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+):
+    """Ranked chunks for a query (hybrid dense + BM25), with document, page, offsets and score."""
+    from index.retrieval import Filters
+
+    if mode not in ("hybrid", "dense", "bm25"):
+        raise UserError(f"--mode: expected hybrid, dense or bm25, got {mode!r}")
+    svc = ctx_of(ctx).index
+    hits = svc.retriever.search(query, k=k, filters=Filters(kind, publisher, doc, date_from or "", date_to or ""), mode=mode)
+    if as_json:
+        emit_json({"query": query, "timings_ms": {k2: round(v, 2) for k2, v in svc.retriever.last_timings.items()},
+                   "results": [hit_json(h, i) for i, h in enumerate(hits, 1)]})
+        return 0
+    if not hits:
+        out.print("no matching passages" + ("" if svc.catalog.chunk_count() else " (the store is empty: run `dossier ingest`)"))
+        return 0
+    for i, h in enumerate(hits, 1):
+        page = f", p. {h.chunk.page}" if h.chunk.page else ""
+        out.print(f"[bold]{i}. {h.doc.get('title') or h.chunk.doc_id}[/bold]{page}  "
+                  f"[dim]{h.chunk.chunk_id}  [{h.chunk.start}:{h.chunk.end}]  score {h.score:.4f}[/dim]")
+        out.print(f"   {h.chunk.text[:600]}{'…' if len(h.chunk.text) > 600 else ''}\n", markup=False)
+    return 0
+
+
+def hit_json(h, rank: int) -> dict:
+    c = h.chunk
+    return {"rank": rank, "chunk_id": c.chunk_id, "doc_id": c.doc_id, "title": h.doc.get("title", ""),
+            "publisher": h.doc.get("publisher", ""), "date": h.doc.get("date", ""), "kind": h.doc.get("kind", ""),
+            "source": h.doc.get("url") or h.doc.get("source", ""), "page": c.page, "section": c.section,
+            "start": c.start, "end": c.end, "score": round(h.score, 6), "dense_rank": h.dense_rank,
+            "bm25_rank": h.bm25_rank, "text": c.text}
+
+
+@cli.command()
+def sources(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")):
+    """The documents in the store with their metadata and chunk counts."""
+    docs = ctx_of(ctx).index.catalog.documents()
+    if as_json:
+        emit_json({"documents": docs})
+        return 0
+    if not docs:
+        out.print("the store is empty: run `dossier ingest PATH_OR_URL`")
+        return 0
+    table = Table("doc_id", "kind", "date", "title", "publisher", "chunks", "source")
+    for d in docs:
+        table.add_row(d["doc_id"], d["kind"] or "", d["date"] or "", (d["title"] or "")[:60], (d["publisher"] or "")[:30],
+                      str(d["n_chunks"]), d["url"] or d["source"])
+    out.print(table)
+    return 0
+
+
+@cli.command()
+def remove(ctx: typer.Context, doc_id: List[str] = typer.Argument(..., help="doc_id(s) to remove (see `dossier sources`).")):
+    """Remove documents (catalog entry, chunks and vectors)."""
+    svc = ctx_of(ctx).index
+    missing = [d for d in doc_id if not svc.remove_document(d)]
+    for d in doc_id:
+        if d not in missing:
+            out.print(f"removed {d}")
+    if missing:
+        raise UserError(f"no such document: {', '.join(missing)} (see `dossier sources`)")
+    return 0
+
+
+@cli.command()
+def repair(ctx: typer.Context):
+    """Remove vectors left behind by an interrupted ingest."""
+    n = ctx_of(ctx).index.repair()
+    out.print(f"removed vectors of {n} orphaned document(s)")
+    return 0

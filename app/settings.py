@@ -1,0 +1,55 @@
+"""The root settings object: one typed tree combining each package's section.
+
+Environment variables use the prefix `DOSSIER_` and `__` between nested names, e.g.
+`DOSSIER_DATA_DIR`, `DOSSIER_CHROMA_URL`, `DOSSIER_INDEX__EMBED_BATCH_SIZE`, `DOSSIER_LLM__BASE_URL`.
+Settings are passed as arguments; nothing reads a global.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from index.settings import IndexSettings
+from ingest.settings import IngestSettings
+
+
+class AnswerSettings(BaseModel):
+    engine: str = Field("extractive", description="Default answer engine: 'extractive' (offline) or 'llm'.")
+    k: int = Field(6, ge=1, le=50, description="Passages retrieved for an answer.")
+    strict: bool = Field(False, description="Drop answer sentences the verifier marks unsupported; abstain if none survive.")
+    max_sentences: int = Field(3, ge=1, le=12, description="Most sentences in an extractive answer to a factoid question.")
+    max_sentences_why: int = Field(5, ge=1, le=20, description="Most sentences for why/what-concerns questions.")
+    min_relevance: float = Field(0.35, ge=0, le=1, description="Least question-sentence relevance an extractive answer sentence needs.")
+    support_threshold: float = Field(0.62, ge=0, le=1, description="Verifier score at or above which a sentence is 'supported'.")
+    partial_threshold: float = Field(0.4, ge=0, le=1, description="Verifier score at or above which a sentence is 'partial'.")
+
+
+class LLMSettings(BaseModel):
+    provider: str = Field("openai-like", description="'openai-like' (OpenAI, vLLM, llama.cpp server, LM Studio), 'ollama', or 'llama-cpp' (local GGUF).")
+    model: str = Field("smollm2", description="Model name sent to the endpoint (or GGUF path for llama-cpp).")
+    base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible base URL (or Ollama URL).")
+    api_key_env: str = Field("DOSSIER_LLM_API_KEY", description="Name of the environment variable holding the API key (the key itself is never stored).")
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
+    max_tokens: int = Field(384, ge=16, le=8192, description="Most tokens generated per answer.")
+    timeout_s: float = Field(60.0, gt=0, description="Request timeout in seconds.")
+    fallback_to_extractive: bool = Field(False, description="When the LLM fails, answer with the extractive engine and say so.")
+
+
+class ServeSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Address the app binds to.")
+    port: int = Field(7860, ge=1, le=65535, description="Port the app listens on.")
+    max_upload_mb: float = Field(50.0, gt=0, description="Largest file accepted by upload.")
+
+
+class DossierSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DOSSIER_", env_nested_delimiter="__", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="Where the catalog, Chroma store, BM25 index and URL archive live.")
+    chroma_url: str = Field("", description="URL of a `chroma run` server (e.g. http://127.0.0.1:8000); empty: embedded Chroma in the data dir.")
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)

@@ -1,0 +1,239 @@
+"""The document catalog: SQLite in the data dir holding each document's metadata, its normalized
+text (what every offset refers to), its chunks' offsets, and the per-file ingest log.
+
+The catalog is the source of truth for which documents exist: vectors in Chroma whose doc_id is not
+in the catalog are orphans from an interrupted write and are ignored, then removed by `repair`.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Iterator
+
+from ingest.models import Chunk, Document, DocumentMeta, PageSpan
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+  doc_id TEXT PRIMARY KEY,
+  source TEXT NOT NULL UNIQUE,
+  sha256 TEXT NOT NULL,
+  format TEXT NOT NULL,
+  title TEXT, publisher TEXT, date TEXT, kind TEXT, language TEXT, url TEXT,
+  text TEXT NOT NULL,
+  pages TEXT NOT NULL DEFAULT '[]',
+  headings TEXT NOT NULL DEFAULT '[]',
+  ingested_at TEXT, retrieved_at TEXT, archive_path TEXT,
+  fingerprint TEXT NOT NULL,
+  n_chunks INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS chunks (
+  chunk_id TEXT PRIMARY KEY,
+  doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+  ord INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+  page INTEGER, section TEXT, n_tokens INTEGER
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ord);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS ingest_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT, source TEXT, status TEXT, code TEXT, reason TEXT, doc_id TEXT
+);
+"""
+
+_DOC_COLS = "doc_id, source, sha256, format, title, publisher, date, kind, language, url, pages, headings, ingested_at, retrieved_at, archive_path, fingerprint, n_chunks"
+
+
+class Catalog:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self.tx() as db:
+            db.executescript(SCHEMA)
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        else:
+            db.execute("COMMIT")
+
+    # --- meta -------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row["value"] if row else None
+
+    def set_meta(self, key: str, value: str, db: sqlite3.Connection | None = None) -> None:
+        (db or self.db).execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def version(self) -> int:
+        """Bumped on every change of documents: caches (BM25) key on it."""
+        return int(self.get_meta("version") or 0)
+
+    def _bump(self, db: sqlite3.Connection) -> None:
+        row = db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
+        self.set_meta("version", str(int(row["value"] if row else 0) + 1), db)
+
+    # --- documents --------------------------------------------------------------------------
+    def put_document(self, doc: Document, chunks: list[Chunk], fingerprint: str) -> str | None:
+        """Insert or replace the document for `doc.source` in one transaction.
+        Returns the doc_id it replaced (whose vectors the caller deletes), if any."""
+        with self.tx() as db:
+            old = db.execute("SELECT doc_id FROM documents WHERE source=?", (doc.source,)).fetchone()
+            old_id = old["doc_id"] if old else None
+            if old_id:
+                db.execute("DELETE FROM chunks WHERE doc_id=?", (old_id,))
+                db.execute("DELETE FROM documents WHERE doc_id=?", (old_id,))
+            m = doc.meta
+            db.execute(
+                f"INSERT INTO documents({_DOC_COLS}, text) VALUES ({', '.join('?' * 18)})",
+                (
+                    doc.doc_id, doc.source, doc.sha256, doc.format, m.title, m.publisher, m.date, m.kind,
+                    m.language, m.url, json.dumps([asdict(p) for p in doc.pages]), json.dumps(doc.headings),
+                    doc.ingested_at, doc.retrieved_at, doc.archive_path, fingerprint, len(chunks), doc.text,
+                ),
+            )
+            db.executemany(
+                'INSERT INTO chunks(chunk_id, doc_id, ord, start, "end", page, section, n_tokens) VALUES (?,?,?,?,?,?,?,?)',
+                [(c.chunk_id, c.doc_id, c.ord, c.start, c.end, c.page, c.section, c.n_tokens) for c in chunks],
+            )
+            self._bump(db)
+        return old_id if old_id != doc.doc_id else None
+
+    def update_meta(self, doc_id: str, meta: DocumentMeta) -> None:
+        with self.tx() as db:
+            db.execute(
+                "UPDATE documents SET title=?, publisher=?, date=?, kind=?, language=?, url=? WHERE doc_id=?",
+                (meta.title, meta.publisher, meta.date, meta.kind, meta.language, meta.url, doc_id),
+            )
+            self._bump(db)
+
+    def delete_document(self, doc_id: str) -> bool:
+        with self.tx() as db:
+            cur = db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+            db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+            self._bump(db)
+        return cur.rowcount > 0
+
+    def by_source(self, source: str) -> sqlite3.Row | None:
+        return self.db.execute(f"SELECT {_DOC_COLS} FROM documents WHERE source=?", (source,)).fetchone()
+
+    def by_sha(self, sha256: str) -> sqlite3.Row | None:
+        return self.db.execute(f"SELECT {_DOC_COLS} FROM documents WHERE sha256=?", (sha256,)).fetchone()
+
+    def documents(self) -> list[dict]:
+        rows = self.db.execute(f"SELECT {_DOC_COLS} FROM documents ORDER BY date, title").fetchall()
+        return [dict(r) for r in rows]
+
+    def doc_ids(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT doc_id FROM documents")}
+
+    def get_document(self, doc_id: str) -> Document | None:
+        r = self.db.execute(f"SELECT {_DOC_COLS}, text FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        if r is None:
+            return None
+        return Document(
+            doc_id=r["doc_id"], source=r["source"], sha256=r["sha256"], format=r["format"], text=r["text"],
+            meta=DocumentMeta(title=r["title"] or "", publisher=r["publisher"] or "", date=r["date"] or "",
+                              kind=r["kind"] or "other", language=r["language"] or "", url=r["url"] or ""),
+            pages=[PageSpan(**p) for p in json.loads(r["pages"])],
+            headings=[tuple(h) for h in json.loads(r["headings"])],
+            ingested_at=r["ingested_at"] or "", retrieved_at=r["retrieved_at"] or "", archive_path=r["archive_path"] or "",
+        )
+
+    def doc_text(self, doc_id: str) -> str | None:
+        r = self.db.execute("SELECT text FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        return r["text"] if r else None
+
+    def filter_doc_ids(self, *, kinds=None, publishers=None, doc_ids=None, date_from=None, date_to=None) -> list[str] | None:
+        """doc_ids matching every given filter; None when no filter is given (everything)."""
+        clauses, args = [], []
+        if kinds:
+            clauses.append(f"kind IN ({','.join('?' * len(kinds))})"); args += list(kinds)
+        if publishers:
+            clauses.append("(" + " OR ".join("lower(publisher) LIKE ?" for _ in publishers) + ")")
+            args += [f"%{p.lower()}%" for p in publishers]
+        if doc_ids:
+            clauses.append(f"doc_id IN ({','.join('?' * len(doc_ids))})"); args += list(doc_ids)
+        if date_from:
+            clauses.append("date != '' AND date >= ?"); args.append(date_from)
+        if date_to:
+            # partial dates ("2018", "2018-01") compare as their start: "2018" <= "2018-12-31"
+            clauses.append("date != '' AND date <= ?"); args.append(date_to + "\uffff" if len(date_to) < 10 else date_to)
+        if not clauses:
+            return None
+        return [r[0] for r in self.db.execute(f"SELECT doc_id FROM documents WHERE {' AND '.join(clauses)}", args)]
+
+    # --- chunks -----------------------------------------------------------------------------
+    def chunk_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+
+    def iter_chunks(self, batch: int = 10000) -> Iterator[Chunk]:
+        """All chunks with their text sliced from the stored document text, in (doc, ord) order."""
+        texts: dict[str, str] = {}
+        cur = self.db.execute('SELECT chunk_id, doc_id, ord, start, "end", page, section, n_tokens FROM chunks ORDER BY doc_id, ord')
+        while rows := cur.fetchmany(batch):
+            for r in rows:
+                t = texts.get(r[1])
+                if t is None:
+                    texts.clear()
+                    t = texts[r[1]] = self.doc_text(r[1]) or ""
+                yield Chunk(r[0], r[1], r[2], r[3], r[4], t[r[3]:r[4]], r[7] or 0, r[5], r[6] or "")
+
+    def get_chunks(self, chunk_ids: list[str]) -> dict[str, Chunk]:
+        if not chunk_ids:
+            return {}
+        out: dict[str, Chunk] = {}
+        texts: dict[str, str] = {}
+        for i in range(0, len(chunk_ids), 500):
+            part = chunk_ids[i : i + 500]
+            rows = self.db.execute(
+                f'SELECT chunk_id, doc_id, ord, start, "end", page, section, n_tokens FROM chunks WHERE chunk_id IN ({",".join("?" * len(part))})',
+                part,
+            ).fetchall()
+            for r in rows:
+                if r[1] not in texts:
+                    texts[r[1]] = self.doc_text(r[1]) or ""
+                t = texts[r[1]]
+                out[r[0]] = Chunk(r[0], r[1], r[2], r[3], r[4], t[r[3]:r[4]], r[7] or 0, r[5], r[6] or "")
+        return out
+
+    def chunk_ids_for(self, doc_id: str) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT chunk_id FROM chunks WHERE doc_id=? ORDER BY ord", (doc_id,))]
+
+    # --- ingest log -------------------------------------------------------------------------
+    def log(self, at: str, source: str, status: str, code: str, reason: str, doc_id: str = "") -> None:
+        self.db.execute(
+            "INSERT INTO ingest_log(at, source, status, code, reason, doc_id) VALUES (?,?,?,?,?,?)",
+            (at, source, status, code, reason, doc_id),
+        )
+
+    def recent_log(self, limit: int = 200) -> list[dict]:
+        rows = self.db.execute("SELECT at, source, status, code, reason, doc_id FROM ingest_log ORDER BY id DESC LIMIT ?", (limit,))
+        return [dict(r) for r in rows]
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

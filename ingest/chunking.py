@@ -1,0 +1,148 @@
+"""Cut a document into paragraph- and sentence-aligned chunks sized in tiktoken tokens.
+
+Every chunk is an exact slice of the document text: `doc.text[chunk.start:chunk.end] == chunk.text`.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from .models import Chunk, Document
+from .sentences import paragraph_spans, sentence_spans
+from .settings import IngestSettings
+from .tokens import get_encoding
+
+CHUNKER_VERSION = "2"
+
+# Headings found in the text itself: legal acts' articles/annexes, markdown headings.
+_HEADING = re.compile(
+    r"^(?:#{1,6}\s+\S.*|(?:Article|ARTICLE|Art\.)\s+\d+[a-z]?\b.*|(?:ANNEX|Annex)\s+[IVXLC\d]+\b.*|(?:CHAPTER|Chapter|SECTION|Section)\s+[IVXLC\d]+\b.*)$",
+    re.MULTILINE,
+)
+
+
+def chunking_fingerprint(settings: IngestSettings) -> str:
+    key = f"v{CHUNKER_VERSION}|{settings.tokenizer}|{settings.chunk_tokens}|{settings.chunk_overlap}"
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+@dataclass
+class _Unit:
+    start: int
+    end: int
+    tokens: int
+    para_start: bool  # first unit of a paragraph
+    heading: bool
+
+
+def find_headings(doc: Document) -> list[tuple[int, str]]:
+    """Headings known to the reader plus headings recognised in the text, sorted by offset."""
+    found = {off: title for off, title in doc.headings}
+    for m in _HEADING.finditer(doc.text):
+        found.setdefault(m.start(), m.group(0).lstrip("#").strip())
+    return sorted((off, title[:200]) for off, title in found.items())
+
+
+def chunk_document(doc: Document, settings: IngestSettings) -> list[Chunk]:
+    enc = get_encoding(settings.tokenizer)
+    text = doc.text
+    headings = find_headings(doc)
+    heading_offsets = {off for off, _ in headings}
+    units: list[_Unit] = []
+    for pa, pb in paragraph_spans(text):
+        first = True
+        for sa, sb in sentence_spans(text, pa, pb, doc.meta.language or "en"):
+            n = len(enc.encode(text[sa:sb], disallowed_special=()))
+            if n > settings.chunk_tokens:
+                for wa, wb, wn in _split_long(text, sa, sb, settings.chunk_tokens, enc):
+                    units.append(_Unit(wa, wb, wn, first, False))
+                    first = False
+            else:
+                units.append(_Unit(sa, sb, n, first, sa in heading_offsets))
+                first = False
+    windows = _pack(units, settings.chunk_tokens, settings.chunk_overlap)
+    chunks = []
+    for i, (a, b, ntok) in enumerate(windows):
+        chunks.append(
+            Chunk(
+                chunk_id=f"{doc.doc_id}:{a}-{b}",
+                doc_id=doc.doc_id,
+                ord=i,
+                start=a,
+                end=b,
+                text=text[a:b],
+                n_tokens=ntok,
+                page=doc.page_at(a),
+                section=_section_at(headings, a, b),
+            )
+        )
+    return chunks
+
+
+def _section_at(headings: list[tuple[int, str]], start: int, end: int) -> str:
+    section = ""
+    for off, title in headings:
+        if off <= start:
+            section = title
+        else:
+            break
+    return section
+
+
+def _pack(units: list[_Unit], max_tokens: int, overlap: int) -> list[tuple[int, int, int]]:
+    """Greedy packing: fill a window with whole units; break early at a heading or at a paragraph
+    start once the window is half full; start the next window with trailing units worth at most
+    `overlap` tokens (never across a heading)."""
+    windows: list[tuple[int, int, int]] = []
+    i = 0
+    while i < len(units):
+        j, total = i, 0
+        while j < len(units):
+            u = units[j]
+            if j > i and total + u.tokens > max_tokens:
+                break
+            if j > i and u.heading:
+                break
+            if j > i and u.para_start and total >= max_tokens // 2 and total + u.tokens > max_tokens * 3 // 4:
+                break
+            total += u.tokens
+            j += 1
+        windows.append((units[i].start, units[j - 1].end, total))
+        if j >= len(units):
+            break
+        # overlap: step back over trailing units of this window, within budget
+        k, back = j, 0
+        while k - 1 > i and not units[k].heading and back + units[k - 1].tokens <= overlap:
+            back += units[k - 1].tokens
+            k -= 1
+        i = k
+    return windows
+
+
+def _split_long(text: str, a: int, b: int, max_tokens: int, enc) -> list[tuple[int, int, int]]:
+    """Split an over-long sentence at whitespace into pieces of at most max_tokens tokens."""
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[a:b])]
+    pieces: list[tuple[int, int, int]] = []
+    cur_start, cur_end, cur_tok = None, None, 0
+    for ws, we in words:
+        n = len(enc.encode(text[a + ws : a + we], disallowed_special=())) + 1
+        if n > max_tokens:  # a single giant "word": cut it by characters
+            if cur_start is not None:
+                pieces.append((a + cur_start, a + cur_end, cur_tok))
+                cur_start, cur_end, cur_tok = None, None, 0
+            step = max(1, max_tokens * 2)
+            for cs in range(ws, we, step):
+                ce = min(we, cs + step)
+                pieces.append((a + cs, a + ce, len(enc.encode(text[a + cs : a + ce], disallowed_special=()))))
+            continue
+        if cur_start is not None and cur_tok + n > max_tokens:
+            pieces.append((a + cur_start, a + cur_end, cur_tok))
+            cur_start, cur_tok = None, 0
+        if cur_start is None:
+            cur_start = ws
+        cur_end = we
+        cur_tok += n
+    if cur_start is not None:
+        pieces.append((a + cur_start, a + cur_end, cur_tok))
+    return pieces

@@ -1,0 +1,76 @@
+"""Sentence spans with exact offsets, via NLTK's Punkt models bundled with llama-index-core."""
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+_PUNKT_LANGS = {
+    "cs": "czech", "da": "danish", "nl": "dutch", "en": "english", "et": "estonian", "fi": "finnish",
+    "fr": "french", "de": "german", "el": "greek", "it": "italian", "no": "norwegian", "pl": "polish",
+    "pt": "portuguese", "ru": "russian", "sl": "slovene", "es": "spanish", "sv": "swedish", "tr": "turkish",
+}
+_PARAGRAPH = re.compile(r"\n\s*\n")
+
+
+@functools.lru_cache(maxsize=8)
+def _punkt(language: str):
+    import importlib.util
+
+    import nltk
+    from nltk.tokenize.punkt import PunktTokenizer
+
+    spec = importlib.util.find_spec("llama_index.core")
+    if spec and spec.submodule_search_locations:
+        cache = str(Path(list(spec.submodule_search_locations)[0]) / "_static" / "nltk_cache")
+        if cache not in nltk.data.path:
+            nltk.data.path.insert(0, cache)
+    return PunktTokenizer(language)
+
+
+def paragraph_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Spans of paragraphs (separated by blank lines), stripped of surrounding whitespace."""
+    end = len(text) if end is None else end
+    spans = []
+    pos = start
+    for m in _PARAGRAPH.finditer(text, start, end):
+        spans.append((pos, m.start()))
+        pos = m.end()
+    spans.append((pos, end))
+    return [s for s in (_strip(text, a, b) for a, b in spans) if s[1] > s[0]]
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None, language: str = "en") -> list[tuple[int, int]]:
+    """Sentence spans inside text[start:end]; a sentence never crosses a paragraph break or a line break
+    that ends a heading-like line."""
+    end = len(text) if end is None else end
+    tok = _punkt(_PUNKT_LANGS.get(language, "english"))
+    out: list[tuple[int, int]] = []
+    for pa, pb in paragraph_spans(text, start, end):
+        para = text[pa:pb]
+        for sa, sb in tok.span_tokenize(para):
+            # single newlines inside a paragraph separate lines (lists, headings): split there too
+            for la, lb in _split_lines(para, sa, sb):
+                out.append((pa + la, pa + lb))
+    return out
+
+
+def _split_lines(s: str, a: int, b: int) -> list[tuple[int, int]]:
+    parts = []
+    pos = a
+    while True:
+        nl = s.find("\n", pos, b)
+        if nl < 0:
+            parts.append((pos, b))
+            break
+        parts.append((pos, nl))
+        pos = nl + 1
+    return [p for p in (_strip(s, x, y) for x, y in parts) if p[1] > p[0]]
+
+
+def _strip(s: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and s[a].isspace():
+        a += 1
+    while b > a and s[b - 1].isspace():
+        b -= 1
+    return a, b

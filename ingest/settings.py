@@ -1,0 +1,15 @@
+"""Settings owned by the ingest stage (a section of the root settings, `DOSSIER_INGEST__*`)."""
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class IngestSettings(BaseModel):
+    chunk_tokens: int = Field(256, ge=32, le=4096, description="Target chunk size in tiktoken tokens.")
+    chunk_overlap: int = Field(32, ge=0, le=1024, description="Tokens of trailing sentences repeated at the start of the next chunk.")
+    tokenizer: str = Field("cl100k_base", description="tiktoken encoding used to size chunks.")
+    max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused (MiB).")
+    max_decompressed_mb: float = Field(200.0, gt=0, description="Refuse archives (DOCX) whose members expand past this (MiB).")
+    max_compression_ratio: float = Field(100.0, gt=1, description="Refuse archives whose expansion ratio exceeds this (zip-bomb guard).")
+    fetch_timeout_s: float = Field(30.0, gt=0, description="Timeout for fetching a URL.")
+    user_agent: str = Field("dossier/0.1 (+newsroom research tool)", description="User-Agent sent when fetching URLs.")
