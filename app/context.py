@@ -24,3 +24,27 @@ class AppContext:
 
         s = self.settings
         return IndexService(s.data_dir, s.index, s.ingest, chroma_url=s.chroma_url or None)
+
+
+def build_answerer(app: AppContext):
+    """The answer pipeline with both engines (the llm engine is built only when first used)."""
+    from .answering import Answerer
+    from .engines.extractive import ExtractiveEngine
+    from .verify import Verifier
+
+    s = app.settings
+    svc = app.index
+    embed = svc.embedder.embed
+
+    def extractive():
+        return ExtractiveEngine(embed, max_sentences=s.answer.max_sentences, max_sentences_why=s.answer.max_sentences_why,
+                                min_relevance=s.answer.min_relevance)
+
+    def llm():
+        from .engines.llm import LLMEngine
+
+        return LLMEngine(s.llm)
+
+    verifier = Verifier(embed, s.answer.support_threshold, s.answer.partial_threshold)
+    return Answerer(svc.retriever, s.answer, {"extractive": extractive, "llm": llm}, verifier,
+                    fallback_to_extractive=s.llm.fallback_to_extractive)

@@ -51,8 +51,7 @@ class Catalog:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self.tx() as db:
-            db.executescript(SCHEMA)
+        self.db.executescript(SCHEMA)
 
     @property
     def db(self) -> sqlite3.Connection:

@@ -1,0 +1,169 @@
+"""The answer pipeline shared by every engine: condense follow-ups -> retrieve -> draft -> verify
+each sentence against its citations (repairing or dropping citations that don't support it) ->
+resolve every quote to an exact document span -> the Answer JSON."""
+from __future__ import annotations
+
+import time
+from typing import Callable, Iterator
+
+from index.retrieval import Filters, Hit
+from ingest.sentences import sentence_spans
+
+from .answer_models import ABSTAIN_TEXT, Answer, Citation, Draft, DraftSentence, SentenceVerdict, Turn
+from .engines.base import Engine, EngineError
+from .settings import AnswerSettings
+from .textutil import content_stems
+from .verify import Verdict, Verifier
+
+_RANK = {"supported": 2, "partial": 1, "unsupported": 0}
+
+
+class Answerer:
+    def __init__(self, retriever, settings: AnswerSettings, engines: dict[str, Callable[[], Engine]], verifier: Verifier,
+                 fallback_to_extractive: bool = False):
+        self.retriever = retriever
+        self.settings = settings
+        self._factories = engines
+        self._engines: dict[str, Engine] = {}
+        self.verifier = verifier
+        self.fallback = fallback_to_extractive
+
+    def engine(self, name: str) -> Engine:
+        if name not in self._factories:
+            raise EngineError(f"unknown engine {name!r}: expected one of {', '.join(self._factories)}")
+        if name not in self._engines:
+            self._engines[name] = self._factories[name]()
+        return self._engines[name]
+
+    # --- public -------------------------------------------------------------------------
+    def ask(self, question: str, **kw) -> Answer:
+        answer = None
+        for item in self.ask_stream(question, **kw):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    def ask_stream(self, question: str, *, engine: str | None = None, history: list[Turn] | None = None,
+                   filters: Filters | None = None, k: int | None = None, strict: bool | None = None,
+                   qid: str | None = None) -> Iterator[str | Answer]:
+        question = question.strip()
+        if not question:
+            raise ValueError("question: expected a non-empty question")
+        name = engine or self.settings.engine
+        strict = self.settings.strict if strict is None else strict
+        k = k or self.settings.k
+        timings: dict[str, float] = {}
+        notice = ""
+        t0 = time.perf_counter()
+        eng = self.engine(name)
+        standalone = question
+        if history:
+            try:
+                standalone = eng.condense(question, history)
+            except EngineError:
+                standalone = question
+        timings["condense"] = _ms(t0)
+        t1 = time.perf_counter()
+        hits = self.retriever.search(standalone, k=k, filters=filters)
+        timings["retrieve"] = _ms(t1)
+        t2 = time.perf_counter()
+        draft: Draft | None = None
+        try:
+            for piece in eng.draft_stream(standalone, hits):
+                if isinstance(piece, Draft):
+                    draft = piece
+                else:
+                    yield piece
+        except EngineError as exc:
+            if not (self.fallback and name != "extractive"):
+                raise
+            notice = f"{exc}; answered with the extractive engine instead"
+            name = "extractive"
+            draft = self.engine("extractive").draft(standalone, hits)
+        assert draft is not None
+        timings["answer"] = _ms(t2)
+        t3 = time.perf_counter()
+        answer = self._finish(question, qid, name, draft, hits, strict)
+        timings["verify"] = _ms(t3)
+        timings["total"] = _ms(t0)
+        answer.timings_ms = {k2: round(v, 2) for k2, v in timings.items()}
+        answer.notice = "; ".join(x for x in (notice, draft.notice) if x)
+        yield answer
+
+    # --- verification and citations -----------------------------------------------------
+    def _finish(self, question: str, qid: str | None, engine: str, draft: Draft, hits: list[Hit], strict: bool) -> Answer:
+        if draft.abstained or not draft.sentences or not hits:
+            return self._abstain(question, qid, engine, hits)
+        cites: list[Citation] = []
+        keyed: dict[tuple[str, int, int], int] = {}
+        verdicts: list[SentenceVerdict] = []
+        for ds in draft.sentences:
+            positions, verdict = self._verify(ds, hits)
+            if strict and verdict.label == "unsupported":
+                continue
+            ns = []
+            for p in positions:
+                hit = hits[p - 1]
+                span = self._quote_span(ds, hit)
+                key = (hit.chunk.chunk_id, span[0], span[1])
+                if key not in keyed:
+                    keyed[key] = len(cites) + 1
+                    cites.append(_citation(keyed[key], hit, span))
+                ns.append(keyed[key])
+            verdicts.append(SentenceVerdict(text=ds.text.strip(), citations=ns, support=verdict.label, score=verdict.score))
+        if not verdicts:
+            return self._abstain(question, qid, engine, hits)
+        text = " ".join(v.text + "".join(f" [{n}]" for n in v.citations) for v in verdicts)
+        return Answer(id=qid, question=question, answer=text, abstained=False, engine=engine, citations=cites, sentences=verdicts)
+
+    def _verify(self, ds: DraftSentence, hits: list[Hit]) -> tuple[list[int], Verdict]:
+        cited = [p for p in dict.fromkeys(ds.cites) if 1 <= p <= len(hits)]
+        if ds.span and cited:  # verbatim from a source: supported by construction, checked anyway
+            v = self.verifier.check(ds.text, [hits[p - 1].chunk.text for p in cited])
+            if v.label == "supported":
+                return cited, v
+        verdict = self.verifier.check(ds.text, [hits[p - 1].chunk.text for p in cited]) if cited else Verdict("unsupported", 0.0)
+        if verdict.label != "supported":
+            # replace with the single retrieved passage that supports best
+            best_p, best_v = None, verdict
+            for p in range(1, len(hits) + 1):
+                v = self.verifier.check(ds.text, [hits[p - 1].chunk.text])
+                if (_RANK[v.label], v.score) > (_RANK[best_v.label], best_v.score):
+                    best_p, best_v = p, v
+            if best_p is not None and _RANK[best_v.label] > _RANK[verdict.label]:
+                cited, verdict = [best_p], best_v
+        if verdict.label == "unsupported":
+            return [], verdict  # a citation that supports nothing is removed
+        if len(cited) > 1:  # drop citations that add nothing
+            for p in list(cited):
+                rest = [q for q in cited if q != p]
+                if rest and _RANK[self.verifier.check(ds.text, [hits[q - 1].chunk.text for q in rest]).label] >= _RANK[verdict.label]:
+                    cited = rest
+        return cited, verdict
+
+    def _quote_span(self, ds: DraftSentence, hit: Hit) -> tuple[int, int]:
+        """Exact document offsets of the quote: the sentence itself when it is a verbatim span of this
+        chunk, otherwise the chunk sentence that shares most content words with the answer sentence."""
+        c = hit.chunk
+        if ds.span and ds.span[0] == c.doc_id and c.start <= ds.span[1] and ds.span[2] <= c.end:
+            return ds.span[1], ds.span[2]
+        spans = sentence_spans(c.text) or [(0, len(c.text))]
+        want = set(content_stems(ds.text))
+        best = max(spans, key=lambda sp: (len(want & set(content_stems(c.text[sp[0]:sp[1]]))), -sp[0]))
+        return c.start + best[0], c.start + best[1]
+
+    def _abstain(self, question: str, qid: str | None, engine: str, hits: list[Hit]) -> Answer:
+        closest = [_citation(i, h, (h.chunk.start, h.chunk.end)) for i, h in enumerate(hits[:3], 1)]
+        return Answer(id=qid, question=question, answer=ABSTAIN_TEXT, abstained=True, engine=engine, closest=closest)
+
+
+def _citation(n: int, hit: Hit, span: tuple[int, int]) -> Citation:
+    c = hit.chunk
+    a, b = span
+    return Citation(n=n, doc_id=c.doc_id, title=hit.doc.get("title", "") or "", source=hit.doc.get("url") or hit.doc.get("source", ""),
+                    chunk_id=c.chunk_id, page=c.page, start=a, end=b, quote=c.text[a - c.start:b - c.start], passage=c.text)
+
+
+def _ms(t: float) -> float:
+    return (time.perf_counter() - t) * 1000

@@ -1,0 +1,190 @@
+"""The extractive engine (default, offline): answers with source sentences, verbatim.
+
+It scores every sentence of the retrieved passages against the question (embedding similarity plus
+weighted coverage of the question's key terms), keeps only sentences that contain a fact of the
+asked-for type, and abstains when no sentence both fits and is relevant enough.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import numpy as np
+
+from index.retrieval import Hit
+from ingest.sentences import sentence_spans
+
+from ..answer_models import Draft, DraftSentence, Turn
+from ..question import (COMPANY, DATE, DESCRIBE, EXPLAIN, GENERIC, LIST, NUMBER, ORG, PERSON, PLACE, QuestionInfo,
+                        analyze, is_followup)
+from ..textutil import content_stems, fold, names, numbers
+
+EmbedFn = Callable[[list[str]], list[list[float]]]
+
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+_MONTH = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b")
+_COMPANY_MARK = re.compile(r"\b(Ltd|LLC|Inc|GmbH|A/S|AB|OOO|OAO|ZAO|JSC|PLC|plc|Corp|Corporation|Company|Group|Holding|S\.A\.|SA|AG|BV|NV|Oy)\b")
+_ORG_WORDS = re.compile(r"\b(Organi[sz]ation|Agency|Committee|Council|Commission|Union|Fund|University|Watch|International|Service|"
+                        r"Ministry|Office|Institute|Project|Parliament|Court|Police|Guard|Bank|Foundation|Centre|Center|Association|Network)\b")
+_DEMONYMS = frozenset("""Russian Russians Belarusian Belarusians Ukrainian Ukrainians European Europeans Polish Danish British
+American Americans German French Chinese Afghan Indian Chechen Chechens Egyptian Libyan Turkish Saudi Soviet Western Eastern
+Northern Southern Nordic Scandinavian Swedish Finnish Dutch Italian Spanish Lithuanian Latvian Estonian Moldovan""".split())
+_BOILER = re.compile(r"^(read more|recent stories|subscribe|credit:|share|follow us|click here|\(read more)", re.I)
+_ROLE = re.compile(r"\b(advis[eo]r|professor|spokes(?:man|woman|person)|head|director|officer|expert|analyst|researcher|"
+                   r"rapporteur|minister|president|chair|member|journalist|reporter|lawyer|consultant|founder|manager|editor|secretary)\b", re.I)
+
+
+@dataclass
+class _Cand:
+    passage: int  # 1-based
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    stems: set
+    rel: float = 0.0
+    sem: float = 0.0
+    lex: float = 0.0
+    ctx: str = ""  # sentence with its neighbours (for type and key-term checks)
+
+
+class ExtractiveEngine:
+    name = "extractive"
+
+    def __init__(self, embed: EmbedFn, *, max_sentences: int = 3, max_sentences_why: int = 5, min_relevance: float = 0.35):
+        self.embed = embed
+        self.max_sentences = max_sentences
+        self.max_sentences_why = max_sentences_why
+        self.min_relevance = min_relevance
+        self._cache: dict[str, np.ndarray] = {}
+
+    # --- Engine protocol -----------------------------------------------------------------
+    def condense(self, question: str, history: list[Turn]) -> str:
+        """Follow-ups borrow the previous question's terms: "And who supplied them?" after
+        "What equipment did the EU fund?" searches for both."""
+        if not history or not is_followup(question):
+            return question
+        prev = history[-1].question
+        return f"{question} ({prev})"
+
+    def draft_stream(self, question: str, passages: list[Hit]) -> Iterator[str | Draft]:
+        d = self.draft(question, passages)
+        yield d
+
+    def draft(self, question: str, passages: list[Hit]) -> Draft:
+        # the type of answer comes from what is asked now; key terms also from the context in parentheses
+        asked = re.sub(r"\s*\([^()]*\)\s*$", "", question) or question
+        info = analyze(asked)
+        context_terms = [s for s in content_stems(question) if s not in info.key_stems] if asked != question else []
+        cands = self._candidates(passages)
+        if not cands:
+            return Draft(abstained=True, reason="no passages were retrieved")
+        self._score(info, question, context_terms, cands)
+        valid = [c for c in cands if self._fits(info, c)]
+        valid.sort(key=lambda c: -c.rel)
+        if not valid or valid[0].rel < self.min_relevance:
+            best = max(cands, key=lambda c: c.rel)
+            why = f"no passage sentence answers a {info.qtype} question" if not valid else "no sufficiently relevant passage"
+            return Draft(abstained=True, reason=f"{why} (best relevance {best.rel:.2f})")
+        chosen = self._select(info, valid)
+        return Draft(sentences=[DraftSentence(c.text, [c.passage], (c.doc_id, c.start, c.end)) for c in chosen])
+
+    # --- internals -----------------------------------------------------------------------
+    def _candidates(self, passages: list[Hit]) -> list[_Cand]:
+        seen: set[tuple[str, int]] = set()
+        out: list[_Cand] = []
+        for i, h in enumerate(passages, 1):
+            text = h.chunk.text
+            spans = sentence_spans(text)
+            for j, (a, b) in enumerate(spans):
+                s = text[a:b]
+                key = (h.chunk.doc_id, h.chunk.start + a)
+                if key in seen or len(s.split()) < 4 or _BOILER.match(s):
+                    continue
+                seen.add(key)
+                prev = text[spans[j - 1][0]:spans[j - 1][1]] if j > 0 else ""
+                nxt = text[spans[j + 1][0]:spans[j + 1][1]] if j + 1 < len(spans) else ""
+                out.append(_Cand(i, h.chunk.doc_id, h.chunk.start + a, h.chunk.start + b, s, set(content_stems(s)),
+                                 ctx=f"{prev} {s} {nxt}"))
+        return out
+
+    def _vecs(self, texts: list[str]) -> np.ndarray:
+        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if todo:
+            for t, v in zip(todo, self.embed(todo)):
+                self._cache[t] = np.asarray(v, dtype=np.float32)
+            if len(self._cache) > 50000:
+                self._cache.clear()
+                return self._vecs(texts)
+        return np.stack([self._cache[t] for t in texts])
+
+    def _score(self, info: QuestionInfo, question: str, context_terms: list[str], cands: list[_Cand]) -> None:
+        n = len(cands)
+        df: dict[str, int] = {}
+        for c in cands:
+            for s in c.stems:
+                df[s] = df.get(s, 0) + 1
+        terms = info.key_stems
+        weights = {t: math.log(1 + (n + 1) / (df.get(t, 0) + 0.5)) for t in terms}
+        total = sum(weights.values()) or 1.0
+        ctx_weights = {t: 0.5 * math.log(1 + (n + 1) / (df.get(t, 0) + 0.5)) for t in context_terms}
+        vecs = self._vecs([question] + [c.text for c in cands])
+        sims = vecs[1:] @ vecs[0]
+        for c, sim in zip(cands, sims):
+            ctx_stems = set(content_stems(c.ctx))
+            own = sum(w for t, w in weights.items() if t in c.stems)
+            near = sum(w for t, w in weights.items() if t not in c.stems and t in ctx_stems)
+            extra = sum(w for t, w in ctx_weights.items() if t in ctx_stems)
+            c.lex = min(1.0, (own + 0.5 * near + extra) / total) if terms else 0.0
+            c.sem = float(max(0.0, sim))
+            c.rel = 0.55 * c.sem + 0.45 * c.lex
+
+    def _fits(self, info: QuestionInfo, c: _Cand) -> bool:
+        s = c.text
+        if info.numbers and not info.numbers <= numbers(c.ctx):
+            return False  # a number in the question (false premise?) must be in the source
+        if c.lex < 0.34 and info.key_stems:
+            return False
+        qnames = {fold(x) for n in info.names for x in n.split()}
+        new_names = {n for n in names(s) if n not in _DEMONYMS and not ({fold(x) for x in n.split()} <= qnames)}
+        t = info.qtype
+        if t == NUMBER:
+            return bool(numbers(s) - info.numbers)
+        if t == DATE:
+            return bool(_YEAR.search(s) or _MONTH.search(s))
+        if t == PERSON:
+            return bool(new_names)
+        if t == ORG:
+            return any(_ORG_WORDS.search(n) or (n.isupper() and len(n) >= 2) or len(n.split()) >= 2 for n in new_names)
+        if t == COMPANY:
+            return any(_COMPANY_MARK.search(n) for n in new_names) or bool(
+                re.search(r"\b(company|firm|supplier|manufacturer)\s+(?:called\s+|named\s+)?[A-Z«\"“]", s))
+        if t == PLACE:
+            return bool(new_names)
+        if t == DESCRIBE:
+            last = fold(info.subject.split()[-1]) if info.subject else ""
+            return bool(last) and last in fold(s) and bool(_ROLE.search(s) or re.search(rf"{re.escape(info.subject.split()[-1])},\s+(a|an|the)\b", s))
+        return True
+
+    def _select(self, info: QuestionInfo, valid: list[_Cand]) -> list[_Cand]:
+        limit = self.max_sentences_why if info.wants_long else self.max_sentences
+        floor = valid[0].rel * (0.8 if info.wants_long else 0.9)
+        chosen = [valid[0]]
+        for c in valid[1:]:
+            if len(chosen) >= limit or c.rel < max(floor, self.min_relevance):
+                break
+            if any(_overlap(c, o) for o in chosen):
+                continue
+            chosen.append(c)
+        if info.qtype not in (EXPLAIN, LIST, GENERIC) and len(chosen) > 2:
+            chosen = chosen[:2]
+        return chosen
+
+
+def _overlap(a: _Cand, b: _Cand) -> bool:
+    if a.doc_id == b.doc_id and a.start < b.end and b.start < a.end:
+        return True
+    inter = len(a.stems & b.stems)
+    return inter / max(1, min(len(a.stems), len(b.stems))) > 0.8

@@ -1,0 +1,100 @@
+"""The citation verifier: does a passage (or a set of passages) support an answer sentence?
+
+Signals: verbatim containment, lexical coverage of the sentence's content words, embedding
+similarity to the closest passage sentence, and hard checks — every number and proper name in the
+sentence must occur in the cited passages, and a negation must not be flipped. Thresholds come
+from settings (fitted by `dossier eval calibrate`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ingest.sentences import sentence_spans
+
+from .textutil import content_stems, fold, has_negation, name_tokens, numbers
+
+EmbedFn = Callable[[list[str]], list[list[float]]]
+
+
+@dataclass
+class Verdict:
+    label: str  # supported | partial | unsupported
+    score: float
+    coverage: float = 0.0
+    similarity: float = 0.0
+    missing_numbers: list[float] = field(default_factory=list)
+    missing_names: list[str] = field(default_factory=list)
+    negation_flip: bool = False
+    verbatim: bool = False
+
+
+_MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+
+
+def strip_markers(text: str) -> str:
+    return _MARKER.sub("", text).strip()
+
+
+class Verifier:
+    def __init__(self, embed: EmbedFn | None, support_threshold: float = 0.62, partial_threshold: float = 0.4,
+                 w_coverage: float = 0.5):
+        self.embed = embed
+        self.support_threshold = support_threshold
+        self.partial_threshold = partial_threshold
+        self.w_coverage = w_coverage
+        self._cache: dict[str, np.ndarray] = {}
+
+    # --- embeddings with a small cache (passage sentences repeat across answers) -----------
+    def _vectors(self, texts: list[str]) -> np.ndarray:
+        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if todo and self.embed is not None:
+            for t, v in zip(todo, self.embed(todo)):
+                self._cache[t] = np.asarray(v, dtype=np.float32)
+            if len(self._cache) > 20000:
+                self._cache.clear()
+        if self.embed is None:
+            return np.zeros((len(texts), 1), dtype=np.float32)
+        return np.stack([self._cache[t] for t in texts])
+
+    def check(self, sentence: str, passages: Sequence[str]) -> Verdict:
+        sentence = strip_markers(sentence)
+        passages = [p for p in passages if p and p.strip()]
+        if not sentence or not passages:
+            return Verdict("unsupported", 0.0)
+        joined = "\n".join(passages)
+        f_sent, f_pass = " ".join(fold(sentence).split()), " ".join(fold(joined).split())
+        if len(f_sent) >= 12 and f_sent.rstrip(".") in f_pass:
+            return Verdict("supported", 1.0, 1.0, 1.0, verbatim=True)
+        stems = content_stems(sentence)
+        pstems = set(content_stems(joined))
+        coverage = (sum(1 for s in stems if s in pstems) / len(stems)) if stems else 0.0
+        missing_numbers = sorted(numbers(sentence) - numbers(joined))
+        pnames = name_tokens(joined) | {fold(w) for w in re.findall(r"[^\W_]+", joined)}
+        missing_names = sorted(t for t in name_tokens(sentence) if t not in pnames)
+        psents = [joined[a:b] for a, b in sentence_spans(joined)] or [joined]
+        similarity, best = 0.0, psents[0]
+        if self.embed is not None:
+            vecs = self._vectors([sentence] + psents)
+            sims = vecs[1:] @ vecs[0]
+            i = int(np.argmax(sims))
+            similarity, best = float(max(0.0, sims[i])), psents[i]
+        else:
+            similarity = coverage
+        negation_flip = has_negation(sentence) != has_negation(best) and has_negation(sentence) != has_negation(joined)
+        score = self.w_coverage * coverage + (1 - self.w_coverage) * similarity
+        if missing_numbers:
+            score = min(score, self.partial_threshold - 0.01)
+        if missing_names or negation_flip:
+            score = min(score, self.support_threshold - 0.01)
+        label = "supported" if score >= self.support_threshold else "partial" if score >= self.partial_threshold else "unsupported"
+        if missing_numbers:
+            label = "unsupported"
+        return Verdict(label, round(score, 4), round(coverage, 4), round(similarity, 4), missing_numbers, missing_names,
+                       negation_flip)
+
+    def supports(self, sentence: str, passages: Sequence[str]) -> bool:
+        return self.check(sentence, passages).label == "supported"
