@@ -1,4 +1,9 @@
-"""PDF through pypdf: text page by page, with a page map into the normalized text."""
+"""PDF through pypdf: text page by page, with a page map into the normalized text.
+
+Besides its own errors, pypdf lets many built-in ones through on damaged files (KeyError,
+NotImplementedError for a garbled filter name, RecursionError...), so every call is wrapped in a
+broad `except Exception` that turns the failure into a CorruptFile with a short cause.
+"""
 from __future__ import annotations
 
 import io
@@ -12,27 +17,26 @@ from ingest.models import PageSpan, ReadResult
 from ingest.normalize import PARAGRAPH_BREAK, normalize_text
 from ingest.settings import IngestSettings
 
-# Besides its own errors, pypdf lets many built-in ones through on damaged files (KeyError,
-# NotImplementedError for a garbled filter name, RecursionError...): any of them means a bad file.
-_PDF_ERRORS = (Exception,)
-
-
 def read_pdf(data: bytes, settings: IngestSettings) -> ReadResult:
     """Read a PDF: pages joined with a blank line; `pages` gives each page's start offset."""
     reader = _open(data)
     warnings: list[str] = []
     page_texts: list[str] = []
+    first_failure = ""
     try:
         pages = list(reader.pages)
-    except _PDF_ERRORS as exc:
+    except Exception as exc:
         raise CorruptFile(f"corrupt PDF: {_cause(exc)}") from exc
     for number, page in enumerate(pages, start=1):
         try:
             page_texts.append(normalize_text(page.extract_text() or ""))
-        except _PDF_ERRORS as exc:
+        except Exception as exc:
+            first_failure = first_failure or _cause(exc)
             warnings.append(f"page {number}: text not extracted ({_cause(exc)})")
             page_texts.append("")
     text, spans = join_pages(page_texts)
+    if not text and first_failure:
+        raise CorruptFile(f"corrupt PDF: {first_failure}")
     if not text:
         raise NoText("no extractable text (scanned? needs OCR)")
     return ReadResult(text=text, format="pdf", pages=spans, meta=_meta(reader), warnings=warnings)
@@ -62,7 +66,7 @@ def _open(data: bytes) -> PdfReader:
         encrypted = reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED
     except DependencyError as exc:
         raise CorruptFile(f"encrypted PDF (cannot decrypt: {_cause(exc)})") from exc
-    except _PDF_ERRORS as exc:
+    except Exception as exc:
         raise CorruptFile(f"corrupt PDF: {_cause(exc)}") from exc
     if encrypted:
         raise CorruptFile("encrypted PDF (password required)")
@@ -77,7 +81,7 @@ def _meta(reader: PdfReader) -> dict[str, str]:
             return {}
         raw = {"title": info.title, "author": info.author}
         created = info.creation_date
-    except _PDF_ERRORS:
+    except Exception:
         return {}
     meta = {key: " ".join(str(value).split()) for key, value in raw.items() if value and str(value).strip()}
     if isinstance(created, datetime):
