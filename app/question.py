@@ -12,14 +12,17 @@ from dataclasses import dataclass, field
 from .textutil import STOPWORDS, content_stems, fold, names, numbers
 
 # answer types
-NUMBER, DATE, PERSON, ORG, COMPANY, PLACE, DESCRIBE, EXPLAIN, LIST, GENERIC = (
-    "number", "date", "person", "organization", "company", "place", "describe", "explain", "list", "generic")
+NUMBER, DATE, PERSON, PERSON_NAME, ORG, COMPANY, PLACE, DESCRIBE, EXPLAIN, LIST, GENERIC = (
+    "number", "date", "person", "person-name", "organization", "company", "place", "describe", "explain", "list", "generic")
 
 _RULES: list[tuple[str, str]] = [
     (r"^(how (much|many|far|long|large|big|old|often)|what (is|was) the (amount|value|number|cost|price|sum|total|budget|range|distance)|"
      r"what (amount|number|sum|percentage|share|proportion)|how many)", NUMBER),
-    (r"^(when|what (year|date|month|day)|in (what|which) (year|month)|since when|by when|how recently)", DATE),
-    (r"^(which|what) (company|companies|firm|firms|supplier|suppliers|manufacturer|manufacturers|contractor|vendor)", COMPANY),
+    (r"^(when|what (year|date|month|day)|(in|between|from|since|by|until|on) (what|which) (years?|months?|dates?|days?)|since when|by when|how recently)", DATE),
+    (r"^(which|what) (company|companies|firm|firms|supplier|suppliers|manufacturer|manufacturers|contractor|vendor)|"
+     r"^what (is|was|are|were) the names? of .*\b(company|companies|firm|firms|supplier|suppliers|manufacturer|contractor)\b|"
+     r"^what (is|was) (the|that|this) (company|firm|supplier|manufacturer) called", COMPANY),
+    (r"^what (is|was|are|were) the names? of .*\b(people|person|men|women|asylum seekers|refugees|officers|guards|journalists|victims|migrants)\b", PERSON),
     (r"^(which|what) (organi[sz]ation|organi[sz]ations|agency|agencies|body|bodies|institution|ngo|ngos|group|groups|"
      r"authority|authorities|fund|university|ministry|service|committee|council|court)", ORG),
     (r"^(where|which (country|countries|city|cities|border|region|place|town|republic)|what (country|city|border|region|place))", PLACE),
@@ -30,7 +33,7 @@ _RULES: list[tuple[str, str]] = [
     (r"^(what|which) (equipment|items|things|kinds?|types?|countries|cases)|^(list|name) ", LIST),
 ]
 _FOLLOWUP = re.compile(r"^(and|but|also|so|what about|how about)\b|\b(they|them|their|it|its|he|him|his|she|her|this|that|those|these|there)\b", re.I)
-_TYPE_WORDS = {"much", "mani", "far", "long", "year", "date", "compani", "firm", "supplier", "organ", "organis", "organiz",
+_TYPE_WORDS = {"kind", "name", "type", "thing", "way", "role", "caveat", "view", "document", "principl", "articl", "much", "mani", "far", "long", "year", "date", "compani", "firm", "supplier", "organ", "organis", "organiz",
                "agenc", "bodi", "place", "countri", "citi", "name", "kind", "type"}
 
 
@@ -42,6 +45,9 @@ class QuestionInfo:
     numbers: set[float] = field(default_factory=set)
     names: set[str] = field(default_factory=set)
     subject: str = ""  # DESCRIBE: the person or thing asked about
+    unit: str = ""  # NUMBER: "count" (how many X), "money", "distance", "duration" or ""
+    counted: list[str] = field(default_factory=list)  # NUMBER/count: stems of the thing counted
+    focus: str = ""  # stem of the thing asked about ("what penalties" -> "penalti")
 
     @property
     def wants_long(self) -> bool:
@@ -58,6 +64,24 @@ def analyze(question: str) -> QuestionInfo:
             break
     stems = [s for s in content_stems(q) if s not in _TYPE_WORDS]
     info = QuestionInfo(q, qtype, list(dict.fromkeys(stems)), numbers(q), names(q))
+    fm = re.match(r"^(?:what|which)\s+(?:(?:is|are|was|were)\s+(?:the|its|their)\s+([a-z][\w-]+)\s+of\b|([a-z][\w-]+)\s+(?:does|did|do|is|are|was|were|has|have|had)\b)", low)
+    fword = fm and (fm.group(1) or fm.group(2))
+    if fword and fword not in STOPWORDS:
+        fs = content_stems(fword)
+        info.focus = fs[0] if fs and fs[0] not in _TYPE_WORDS else ""
+    if qtype == NUMBER:
+        m = re.match(r"^how many ((?:[\w-]+ ){0,3}?[\w-]+?)\b(?= (?:were|was|are|is|did|do|does|have|has|had|will|would|could|can)\b|\?|$)", low)
+        if low.startswith("how many") and m:
+            info.unit = "count"
+            info.counted = content_stems(m.group(1))[-1:]
+        elif re.match(r"^how much|what (is|was) the (amount|value|cost|price|sum|total|budget)|worth", low):
+            info.unit = "money"
+        elif re.match(r"^how far|what (is|was) the (range|distance)", low):
+            info.unit = "distance"
+        elif re.match(r"^how long (has|have|had|did|does|do|will|was|were)\b", low) and not re.search(r"\b(border|road|river|wall|fence)\b", low):
+            info.unit = "duration"
+        elif re.match(r"^how long", low):
+            info.unit = "distance"
     if qtype == DESCRIBE:
         m = re.match(r"^who (?:is|was|are|were) (.+?)\??$", q, re.I)
         info.subject = (m.group(1) if m else "").strip()

@@ -72,7 +72,7 @@ def running_llm_server(model: Path | None = None, n_ctx: int = 4096,
     log = Path(tempfile.mkstemp(prefix="llama-server-", suffix=".log")[1])
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", "smollm2",
            "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx),
-           "--n_threads", str(max(1, os.cpu_count() or 1)), "--verbose", "False"]
+           "--n_threads", str(max(1, (os.cpu_count() or 2) // 2)), "--verbose", "False"]
     with open(log, "wb") as errf:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=errf, stderr=subprocess.STDOUT, env=env)
     try:

@@ -120,6 +120,12 @@ def test_abstention_phrase(reply):
     assert d.abstained and d.sentences == [] and d.reason
 
 
+def test_abstention_phrase_followed_by_a_cited_answer_is_an_answer():
+    d = parse_reply("The sources don't say when exactly. The cap was $60 [2].", 3)
+    assert not d.abstained
+    assert [(s.text, s.cites) for s in d.sentences] == [("The sources don't say when exactly.", []), ("The cap was $60.", [2])]
+
+
 def test_chat_template_junk_removed():
     reply = "<|im_start|>assistant\nThe cap was $60 [2].<|im_end|>\n<|im_start|>user\nIgnore that [1].<|endoftext|>"
     assert clean_reply(reply) == "The cap was $60 [2]."

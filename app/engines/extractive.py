@@ -17,7 +17,7 @@ from index.retrieval import Hit
 from ingest.sentences import sentence_spans
 
 from ..answer_models import Draft, DraftSentence, Turn
-from ..question import (COMPANY, DATE, DESCRIBE, EXPLAIN, GENERIC, LIST, NUMBER, ORG, PERSON, PLACE, QuestionInfo,
+from ..question import (COMPANY, DATE, DESCRIBE, EXPLAIN, GENERIC, LIST, NUMBER, ORG, PERSON, PERSON_NAME, PLACE, QuestionInfo,
                         analyze, is_followup)
 from ..textutil import content_stems, fold, names, numbers
 
@@ -31,6 +31,11 @@ _ORG_WORDS = re.compile(r"\b(Organi[sz]ation|Agency|Committee|Council|Commission
 _DEMONYMS = frozenset("""Russian Russians Belarusian Belarusians Ukrainian Ukrainians European Europeans Polish Danish British
 American Americans German French Chinese Afghan Indian Chechen Chechens Egyptian Libyan Turkish Saudi Soviet Western Eastern
 Northern Southern Nordic Scandinavian Swedish Finnish Dutch Italian Spanish Lithuanian Latvian Estonian Moldovan""".split())
+_MONEY = re.compile(r"(€|\$|£|\b(euros?|eur|dollars?|usd|pounds?|roubles?|rubles?)\b)", re.I)
+_DISTANCE = re.compile(r"\b\d[\d,.]*\s*(-\s*)?(meters?|metres?|m|km|kilometers?|kilometres?|miles?|feet|ft)\b", re.I)
+_DURATION = re.compile(r"\b(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|a|several|many)\s+(years?|months?|weeks?|days?|decades?|hours?)\b|"
+                       r"\b(quarter|half)[ -](a )?century\b|\bdecades?\b", re.I)
+_SAID_PRONOUN = re.compile(r"\b(he|she|they)\s+(said|says|added|wrote|argued|noted|told)\b|\b(said|says|added|wrote)\s+(he|she)\b", re.I)
 _BOILER = re.compile(r"^(read more|recent stories|subscribe|credit:|share|follow us|click here|\(read more)", re.I)
 _ROLE = re.compile(r"\b(advis[eo]r|professor|spokes(?:man|woman|person)|head|director|officer|expert|analyst|researcher|"
                    r"rapporteur|minister|president|chair|member|journalist|reporter|lawyer|consultant|founder|manager|editor|secretary)\b", re.I)
@@ -48,17 +53,22 @@ class _Cand:
     sem: float = 0.0
     lex: float = 0.0
     ctx: str = ""  # sentence with its neighbours (for type and key-term checks)
+    prev: tuple[int, int, str] | None = None  # previous sentence in the chunk: (start, end, text)
+    own: float = 0.0  # weighted key-term coverage of the sentence alone
 
 
 class ExtractiveEngine:
     name = "extractive"
 
-    def __init__(self, embed: EmbedFn, *, max_sentences: int = 3, max_sentences_why: int = 5, min_relevance: float = 0.35):
+    def __init__(self, embed: EmbedFn, *, max_sentences: int = 3, max_sentences_why: int = 5, min_relevance: float = 0.35,
+                 min_own: float = 0.0):
         self.embed = embed
         self.max_sentences = max_sentences
         self.max_sentences_why = max_sentences_why
         self.min_relevance = min_relevance
         self._cache: dict[str, np.ndarray] = {}
+        self.min_own = min_own
+        self._followup = False
 
     # --- Engine protocol -----------------------------------------------------------------
     def condense(self, question: str, history: list[Turn]) -> str:
@@ -78,18 +88,31 @@ class ExtractiveEngine:
         asked = re.sub(r"\s*\([^()]*\)\s*$", "", question) or question
         info = analyze(asked)
         context_terms = [s for s in content_stems(question) if s not in info.key_stems] if asked != question else []
+        self._followup = asked != question
         cands = self._candidates(passages)
         if not cands:
             return Draft(abstained=True, reason="no passages were retrieved")
         self._score(info, question, context_terms, cands)
-        valid = [c for c in cands if self._fits(info, c)]
+        proper = _proper_tokens(cands)
+        if info.focus and not any(info.focus in c.stems for c in cands):
+            return Draft(abstained=True, reason=f"the passages never mention {info.focus!r}")
+        valid = [c for c in cands if self._fits(info, c, proper)]
+        wanted = self._distinctive_names(info, cands)
+        if wanted:
+            texts = {i: fold(h.chunk.text) for i, h in enumerate(passages, 1)}
+            valid = [c for c in valid if all(any(tok in texts[c.passage] for tok in toks) for toks in wanted)]
         valid.sort(key=lambda c: -c.rel)
         if not valid or valid[0].rel < self.min_relevance:
             best = max(cands, key=lambda c: c.rel)
             why = f"no passage sentence answers a {info.qtype} question" if not valid else "no sufficiently relevant passage"
             return Draft(abstained=True, reason=f"{why} (best relevance {best.rel:.2f})")
         chosen = self._select(info, valid)
-        return Draft(sentences=[DraftSentence(c.text, [c.passage], (c.doc_id, c.start, c.end)) for c in chosen])
+        out: list[DraftSentence] = []
+        for c in chosen:
+            if info.qtype == PERSON and c.prev and _SAID_PRONOUN.search(c.text) and not self._new_names(info, c.text, proper):
+                out.append(DraftSentence(c.prev[2], [c.passage], (c.doc_id, c.prev[0], c.prev[1])))
+            out.append(DraftSentence(c.text, [c.passage], (c.doc_id, c.start, c.end)))
+        return Draft(sentences=out)
 
     # --- internals -----------------------------------------------------------------------
     def _candidates(self, passages: list[Hit]) -> list[_Cand]:
@@ -106,8 +129,9 @@ class ExtractiveEngine:
                 seen.add(key)
                 prev = text[spans[j - 1][0]:spans[j - 1][1]] if j > 0 else ""
                 nxt = text[spans[j + 1][0]:spans[j + 1][1]] if j + 1 < len(spans) else ""
+                pspan = (h.chunk.start + spans[j - 1][0], h.chunk.start + spans[j - 1][1], prev) if j > 0 else None
                 out.append(_Cand(i, h.chunk.doc_id, h.chunk.start + a, h.chunk.start + b, s, set(content_stems(s)),
-                                 ctx=f"{prev} {s} {nxt}"))
+                                 ctx=f"{prev} {s} {nxt}", prev=pspan))
         return out
 
     def _vecs(self, texts: list[str]) -> np.ndarray:
@@ -138,25 +162,40 @@ class ExtractiveEngine:
             near = sum(w for t, w in weights.items() if t not in c.stems and t in ctx_stems)
             extra = sum(w for t, w in ctx_weights.items() if t in ctx_stems)
             c.lex = min(1.0, (own + 0.5 * near + extra) / total) if terms else 0.0
+            c.own = own / total if terms else 0.0
             c.sem = float(max(0.0, sim))
             c.rel = 0.55 * c.sem + 0.45 * c.lex
 
-    def _fits(self, info: QuestionInfo, c: _Cand) -> bool:
+    def _fits(self, info: QuestionInfo, c: _Cand, proper: set[str]) -> bool:
         s = c.text
-        if info.numbers and not info.numbers <= numbers(c.ctx):
-            return False  # a number in the question (false premise?) must be in the source
-        if c.lex < 0.34 and info.key_stems:
+        if info.numbers and not info.numbers <= numbers(s):
+            return False  # a number in the question (false premise?) must be stated by the sentence itself
+        if info.key_stems and (c.lex < 0.34 or (not self._followup and len(info.key_stems) >= 2 and c.own < self.min_own)):
             return False
-        qnames = {fold(x) for n in info.names for x in n.split()}
-        new_names = {n for n in names(s) if n not in _DEMONYMS and not ({fold(x) for x in n.split()} <= qnames)}
+        new_names = self._new_names(info, s, proper)
+        if info.qtype == PERSON and not new_names and c.prev and _SAID_PRONOUN.search(s):
+            new_names = self._new_names(info, c.prev[2], proper)  # “...,” he said — the speaker is named just before
         t = info.qtype
         if t == NUMBER:
-            return bool(numbers(s) - info.numbers)
+            fresh = numbers(s) - info.numbers
+            if info.unit == "count":
+                return bool(fresh) and any(self._counts(s, stem, info.numbers) for stem in info.counted)
+            if info.unit == "money":
+                return bool(fresh) and bool(_MONEY.search(s))
+            if info.unit == "distance":
+                return bool(_DISTANCE.search(s))
+            if info.unit == "duration":
+                return bool(_DURATION.search(s))
+            return bool(fresh)
         if t == DATE:
             return bool(_YEAR.search(s) or _MONTH.search(s))
         if t == PERSON:
             return bool(new_names)
+        if t == PERSON_NAME:
+            return any(len(n.split()) >= 2 and not n.isupper() and not _ORG_WORDS.search(n) for n in new_names)
         if t == ORG:
+            if re.search(r"\b(agency|organi[sz]ation|group|firm|company|body|institute|service|fund)\s+(called\s+|named\s+)?[A-Z]", s):
+                return True
             return any(_ORG_WORDS.search(n) or (n.isupper() and len(n) >= 2) or len(n.split()) >= 2 for n in new_names)
         if t == COMPANY:
             return any(_COMPANY_MARK.search(n) for n in new_names) or bool(
@@ -168,8 +207,53 @@ class ExtractiveEngine:
             return bool(last) and last in fold(s) and bool(_ROLE.search(s) or re.search(rf"{re.escape(info.subject.split()[-1])},\s+(a|an|the)\b", s))
         return True
 
+    @staticmethod
+    def _distinctive_names(info: QuestionInfo, cands: list[_Cand]) -> list[set[str]]:
+        """Names in the question that are not everywhere in the passages: the passage an answer comes
+        from must mention each of them (by any of its words)."""
+        out = []
+        n = len(cands)
+        for name in info.names:
+            if " " not in name and info.text.startswith(name):
+                continue  # the question's capitalised first word
+            toks = {fold(t) for t in name.split() if len(t) > 2 and t not in _DEMONYMS and fold(t) not in ("eu", "un")}
+            if not toks:
+                continue
+            df = sum(1 for c in cands if any(t in fold(c.text) for t in toks))
+            if df < max(2, n // 2):
+                out.append(toks)
+        return out
+
+    @staticmethod
+    def _new_names(info: QuestionInfo, s: str, proper: set[str]) -> set[str]:
+        qnames = {fold(x) for n in info.names for x in n.split()} | set(info.key_stems)
+        out = set()
+        for n in names(s):
+            toks = n.split()
+            if n in _DEMONYMS or {fold(x) for x in toks} <= qnames:
+                continue
+            if len(toks) == 1 and s.lstrip("“\"'(").startswith(n) and n not in proper:
+                continue  # a capitalised first word is not a name unless it is capitalised elsewhere too
+            out.add(n)
+        return out
+
+    @staticmethod
+    def _counts(s: str, stem_: str, exclude: set[float]) -> bool:
+        """A number (digits or words) within three words before the counted thing: "14 thermal cameras"."""
+        toks = re.findall(r"[\w,.-]+", s)
+        from ..textutil import stem as _stem
+
+        for i, tok in enumerate(toks):
+            if _stem(fold(tok).strip(".,")) == stem_:
+                for t in toks[max(0, i - 4):i]:
+                    if numbers(t) - exclude:
+                        return True
+        return False
+
     def _select(self, info: QuestionInfo, valid: list[_Cand]) -> list[_Cand]:
         limit = self.max_sentences_why if info.wants_long else self.max_sentences
+        if info.qtype == LIST:
+            valid = sorted(valid, key=lambda c: -(c.rel + 0.08 * min(3, c.text.count(",")) + (0.05 if " and " in c.text else 0)))
         floor = valid[0].rel * (0.8 if info.wants_long else 0.9)
         chosen = [valid[0]]
         for c in valid[1:]:
@@ -181,6 +265,15 @@ class ExtractiveEngine:
         if info.qtype not in (EXPLAIN, LIST, GENERIC) and len(chosen) > 2:
             chosen = chosen[:2]
         return chosen
+
+
+def _proper_tokens(cands: list[_Cand]) -> set[str]:
+    """Capitalised words seen somewhere other than at the start of a sentence."""
+    out: set[str] = set()
+    for c in cands:
+        for m in re.finditer(r"(?<=[\w,;:)”’] )([A-Z][\w’'-]+)", c.text):
+            out.add(m.group(1))
+    return out
 
 
 def _overlap(a: _Cand, b: _Cand) -> bool:

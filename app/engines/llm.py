@@ -106,9 +106,9 @@ def build_condense_messages(question: str, history: list[Turn]) -> list[tuple[st
 
 def clean_reply(text: str) -> str:
     """Cut the reply at an end-of-turn token and remove other chat-template tokens."""
-    m = _END_TOKENS.search(text)
-    if m and text[: m.start()].strip():
-        text = text[: m.start()]
+    cut = _end_of_turn(text)
+    if cut is not None:
+        text = text[:cut]
     text = _SPECIAL_TOKEN.sub("", text)
     for _ in range(3):  # "assistant\nAnswer: ..."
         stripped = _ROLE_PREFIX.sub("", text, count=1)
@@ -116,6 +116,15 @@ def clean_reply(text: str) -> str:
             break
         text = stripped
     return text.strip()
+
+
+def _end_of_turn(text: str) -> int | None:
+    """Where the reply ends: the first end-of-turn token with some text before it (a leading
+    "<|im_start|>assistant" opens the reply, it does not end it)."""
+    for m in _END_TOKENS.finditer(text):
+        if _SPECIAL_TOKEN.sub("", text[: m.start()]).strip(" \t\n:").lower() not in ("", "assistant"):
+            return m.start()
+    return None
 
 
 def is_abstention(text: str) -> bool:
@@ -166,8 +175,6 @@ def parse_reply(reply: str, n_passages: int) -> Draft:
     text = clean_reply(reply)
     if not text:
         raise EngineError("the LLM returned an empty answer")
-    if is_abstention(text):
-        return Draft(abstained=True, reason=ABSTAIN_REASON)
     clean, groups = _strip_markers(text)
     spans = sentence_spans(clean)
     if not spans:
@@ -181,6 +188,9 @@ def parse_reply(reply: str, n_passages: int) -> Draft:
         for n in nums:
             if 1 <= n <= n_passages and n not in cites[idx]:
                 cites[idx].append(n)
+    # "The sources don't say." (perhaps with a stray marker) abstains; "The sources don't say X. But Y [2]." does not
+    if is_abstention(clean[spans[0][0]:spans[0][1]]) and not any(cites[1:]):
+        return Draft(abstained=True, reason=ABSTAIN_REASON)
     sentences: list[DraftSentence] = []
     for (a, b), c in zip(spans, cites):
         s = _BULLET.sub("", " ".join(clean[a:b].split())).strip()
@@ -206,10 +216,10 @@ class _StreamCleaner:
         if self.done:
             return ""
         self.pending += piece
-        m = _END_TOKENS.search(self.pending)
-        if m and (self.emitted + self.pending[: m.start()]).strip():
+        cut = _end_of_turn(self.emitted + self.pending)
+        if cut is not None:
             self.done = True
-            out = self.pending[: m.start()]
+            out = self.pending[: max(0, cut - len(self.emitted))]
             self.pending = ""
             return self._emit(_SPECIAL_TOKEN.sub("", out))
         # hold back a possible special token that is not complete yet
