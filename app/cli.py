@@ -16,7 +16,7 @@ from .settings import DossierSettings
 cli = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="dossier: cited answers over the sources of an investigation.")
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # soft_wrap: an error stays one line
 
 
 class UserError(Exception):
@@ -78,9 +78,11 @@ def main() -> None:
     try:
         rc = cli(standalone_mode=False)
     except (UserError, IndexError_, ManifestError, FileNotFoundError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        from rich.markup import escape
+
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         sys.exit(2)
-    except typer.Abort:
+    except (typer.Abort, KeyboardInterrupt):
         err.print("aborted")
         sys.exit(130)
     except SystemExit:
@@ -88,10 +90,18 @@ def main() -> None:
     except Exception as exc:  # click usage errors and the like
         import click
 
-        if isinstance(exc, click.exceptions.ClickException):
+        # typer >= 0.2x raises its vendored click's exceptions (typer._click), not click's own
+        usage_errors: list[type] = [click.exceptions.ClickException]
+        try:
+            from typer._click.exceptions import ClickException as TyperClickException
+
+            usage_errors.append(TyperClickException)
+        except ImportError:
+            pass
+        if isinstance(exc, tuple(usage_errors)):
             exc.show()
             sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Exit):
+        if isinstance(exc, (click.exceptions.Exit, typer.Exit)):
             sys.exit(exc.exit_code)
         raise
     sys.exit(rc if isinstance(rc, int) else 0)

@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from .cli import UserError, cli, ctx_of, emit_json, err, out
 
@@ -47,7 +47,7 @@ def ingest(
     app = ctx_of(ctx)
     ingestor = Ingestor(app.index, overrides=overrides, manifests=manifests)
     with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.description}"), console=err, transient=True, disable=as_json) as bar:
+                  TextColumn("{task.description}"), console=err, transient=True, disable=as_json or not err.is_terminal) as bar:
         task = bar.add_task("", total=None)
 
         def progress(done: int, total: int, source: str) -> None:
@@ -86,9 +86,13 @@ def search(
 ):
     """Ranked chunks for a query (hybrid dense + BM25), with document, page, offsets and score."""
     from index.retrieval import Filters
+    from ingest.manifest import normalize_date
 
     if mode not in ("hybrid", "dense", "bm25"):
         raise UserError(f"--mode: expected hybrid, dense or bm25, got {mode!r}")
+    for opt, value in (("--from", date_from), ("--to", date_to)):
+        if value and not normalize_date(value):
+            raise UserError(f"{opt}: expected YYYY, YYYY-MM or YYYY-MM-DD, got {value!r}")
     svc = ctx_of(ctx).index
     hits = svc.retriever.search(query, k=k, filters=Filters(kind, publisher, doc, date_from or "", date_to or ""), mode=mode)
     if as_json:
@@ -102,8 +106,39 @@ def search(
         page = f", p. {h.chunk.page}" if h.chunk.page else ""
         out.print(f"[bold]{i}. {h.doc.get('title') or h.chunk.doc_id}[/bold]{page}  "
                   f"[dim]{h.chunk.chunk_id}  [{h.chunk.start}:{h.chunk.end}]  score {h.score:.4f}[/dim]")
-        out.print(f"   {h.chunk.text[:600]}{'…' if len(h.chunk.text) > 600 else ''}\n", markup=False)
+        out.print(f"   {snippet(h.chunk.text, query)}\n", markup=False)
     return 0
+
+
+_STOP = frozenset("what which when where whom whose does with from that this these those there their about into have "
+                  "were been said tell says".split())
+
+
+def snippet(text: str, query: str, width: int = 600) -> str:
+    """At most `width` characters of a chunk: the window holding the most distinct query words (so the
+    passage that answers is what gets shown), cut at word boundaries, with … where text was cut."""
+    import re
+
+    if len(text) <= width:
+        return text
+    low = text.lower()
+    terms = {t for t in re.findall(r"\w+", query.lower()) if (len(t) > 3 or t.isdigit()) and t not in _STOP}
+    spots = sorted(m.start() for t in terms for m in re.finditer(rf"\b{re.escape(t)}\b", low))
+    best, best_n = 0, 0
+    for pos in spots:
+        start = max(0, min(pos - width // 4, len(text) - width))
+        n = sum(1 for t in terms if re.search(rf"\b{re.escape(t)}\b", low[start:start + width]))
+        if n > best_n:
+            best, best_n = start, n
+    start = best
+    if start > 0:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < start + 40 else start
+    end = min(len(text), start + width)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > end - 40 else end
+    return ("…" if start > 0 else "") + text[start:end].strip() + ("…" if end < len(text) else "")
 
 
 def hit_json(h, rank: int) -> dict:
@@ -125,7 +160,9 @@ def sources(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", he
     if not docs:
         out.print("the store is empty: run `dossier ingest PATH_OR_URL`")
         return 0
-    table = Table("doc_id", "kind", "date", "title", "publisher", "chunks", "source")
+    # doc_ids are what `search --doc` and `remove` take: never wrapped, so they can be copied whole
+    table = Table(Column("doc_id", no_wrap=True), Column("kind", no_wrap=True), Column("date", no_wrap=True), "title",
+                  "publisher", Column("chunks", no_wrap=True, justify="right"), "source")
     for d in docs:
         table.add_row(d["doc_id"], d["kind"] or "", d["date"] or "", (d["title"] or "")[:60], (d["publisher"] or "")[:30],
                       str(d["n_chunks"]), d["url"] or d["source"])

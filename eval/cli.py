@@ -1,6 +1,309 @@
 """`dossier eval ...` commands (registered on the `dossier` CLI through the `dossier.cli` entry point)."""
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import List, Optional
+
 import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
 
 eval_app = typer.Typer(no_args_is_help=True, help="Evaluate answer faithfulness and citation accuracy.")
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+_EVAL_DIR = Path(__file__).resolve().parent
+
+
+def _user_error(msg: str) -> Exception:
+    from app.cli import UserError
+
+    return UserError(msg)
+
+
+def _settings(ctx: typer.Context):
+    """The root command's settings (--data-dir, env), or the environment's when run on its own."""
+    from app.settings import DossierSettings
+
+    root = ctx.find_root().obj if ctx is not None else None
+    settings = getattr(root, "settings", None)
+    if settings is None:
+        try:
+            settings = DossierSettings()
+        except Exception as exc:
+            raise _user_error(f"invalid settings: {str(exc).splitlines()[0]}") from exc
+    return settings
+
+
+def _emit(obj) -> None:
+    import sys
+
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def _progress(label: str, disable: bool) -> Progress:
+    return Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+                    TextColumn("{task.description}"), console=err, transient=True, disable=disable)
+
+
+def _fmt(x, digits: int = 3) -> str:
+    return "–" if x is None else f"{x:.{digits}f}" if isinstance(x, float) else str(x)
+
+
+@eval_app.command("run")
+def run_cmd(
+    ctx: typer.Context,
+    dataset: Path = typer.Argument(..., help="Dataset JSONL (its NAME.corpus.toml sidecar lists the documents)."),
+    engine: str = typer.Option("extractive", "--engine", help="Answer engine: extractive or llm."),
+    strict: bool = typer.Option(False, "--strict/--no-strict", help="Strict mode: drop unsupported sentences."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Run folder (default eval/runs/NAME-ENGINE-TIMESTAMP)."),
+    subset: Optional[int] = typer.Option(None, "--subset", min=1, help="Only the first N (selected) items."),
+    tags: List[str] = typer.Option([], "--tags", help="Only items with this tag (repeatable; any of them)."),
+    ids: List[str] = typer.Option([], "--id", help="Only this item id (repeatable)."),
+    k: Optional[int] = typer.Option(None, "--k", min=1, max=50, help="Passages retrieved per question (default: settings)."),
+    store: Optional[Path] = typer.Option(None, "--store", help="Use this existing data dir instead of a fresh OUT/store (nothing is ingested)."),
+    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus TOML (default: NAME.corpus.toml next to the dataset)."),
+    as_json: bool = typer.Option(False, "--json", help="Print report.json to stdout (no progress bar)."),
+):
+    """Evaluate an engine on a dataset (fresh store, every question answered and scored).
+
+    Writes records.jsonl, run.json, report.json, report.md and report.html under the run folder."""
+    from .dataset import DatasetError
+    from .runner import run_eval
+
+    name = dataset.name[: -len(".jsonl")] if dataset.name.endswith(".jsonl") else dataset.stem
+    if out_dir is None:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        out_dir = _EVAL_DIR / "runs" / f"{name}-{engine}{'-strict' if strict else ''}-{stamp}"
+    settings = _settings(ctx)
+    with _progress("eval", as_json) as bar:
+        task = bar.add_task("ingesting the corpus", total=None)
+
+        def progress(done: int, total: int, item_id: str) -> None:
+            bar.update(task, completed=done, total=total, description=item_id)
+
+        try:
+            result = run_eval(dataset, engine=engine, strict=strict, out_dir=out_dir, settings=settings, store=store,
+                              corpus_path=corpus, subset=subset, tags=tags, ids=ids, k=k, progress=progress)
+        except DatasetError as exc:
+            raise _user_error(str(exc)) from exc
+    if as_json:
+        _emit(result.report)
+        return 0
+    rep = result.report
+    table = Table(title=f"{name} · {engine}{' · strict' if strict else ''} · {rep['counts']['items']} items")
+    for col in ("metric", "mean", "95% CI", "n", "failed"):
+        table.add_column(col, justify="left" if col == "metric" else "right")
+    for m in rep["metrics"].values():
+        ci = "–" if m["ci_low"] is None else f"[{m['ci_low']:.3f}, {m['ci_high']:.3f}]"
+        table.add_row(f"{m['label']} {'↑' if m['higher_is_better'] else '↓'}", _fmt(m["mean"]), ci, str(m["n"]), str(m["n_failed"]))
+    out.print(table)
+    total = rep["latency_ms"].get("total") or {}
+    out.print(f"latency total: p50 {_fmt(total.get('p50'), 0)} ms, p95 {_fmt(total.get('p95'), 0)} ms")
+    if rep["failures"]:
+        out.print(f"[red]{len(rep['failures'])} item(s) failed[/red]: " + ", ".join(f["id"] for f in rep["failures"][:10]))
+    out.print(f"reports: {result.out_dir / 'report.html'} (and report.md, report.json, records.jsonl)")
+    return 0
+
+
+@eval_app.command("validate")
+def validate_cmd(
+    dataset: Path = typer.Argument(..., help="Dataset JSONL."),
+    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus TOML (default: NAME.corpus.toml next to the dataset)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+):
+    """Check a dataset's schema and that every gold quote is an exact span of its document.
+
+    Quotes are checked against the file and against the text stored after reading; answer keys must
+    occur in the reference answer. Exit 1 on any problem."""
+    from .dataset import DatasetError, validate_dataset
+
+    try:
+        rep = validate_dataset(dataset, corpus)
+    except DatasetError as exc:
+        raise _user_error(str(exc)) from exc
+    if as_json:
+        _emit(rep.to_dict())
+    else:
+        for p in rep.problems:
+            out.print(f"[red]problem:[/red] {escape(p)}")
+        for w in rep.warnings:
+            out.print(f"[yellow]warning:[/yellow] {escape(w)}")
+        state = "[green]ok[/green]" if rep.ok else f"[red]{len(rep.problems)} problem(s)[/red]"
+        out.print(f"{dataset}: {rep.n_items} items, {rep.n_quotes} gold quotes checked against {rep.corpus.name}: {state}")
+    raise typer.Exit(0 if rep.ok else 1)
+
+
+@eval_app.command("calibrate")
+def calibrate_cmd(
+    ctx: typer.Context,
+    labels: Path = typer.Option(_EVAL_DIR / "datasets" / "support-labels.jsonl", "--labels", help="Hand-labelled (sentence, passage) pairs."),
+    out_path: Path = typer.Option(_EVAL_DIR / "calibration.json", "--out", help="Where to write the fitted thresholds and figures."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the train/held-out split."),
+    train_frac: float = typer.Option(0.7, "--train-frac", min=0.1, max=0.9, help="Fraction of labels used to fit."),
+    objective: str = typer.Option("balanced_accuracy", "--objective", help="balanced_accuracy or macro_f1 (3-way)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=10, help="Use only the first N labels (quick check)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result JSON."),
+):
+    """Fit the verifier thresholds on hand labels and report held-out agreement.
+
+    Seeded, label-stratified 70/30 split; the labels are never changed."""
+    from .calibrate import calibrate, summary_rows, write_calibration
+    from .dataset import DatasetError
+
+    if objective not in ("balanced_accuracy", "macro_f1"):
+        raise _user_error(f"--objective: expected balanced_accuracy or macro_f1, got {objective!r}")
+    settings = _settings(ctx)
+    with _progress("calibrate", as_json) as bar:
+        task = bar.add_task("loading the embedder", total=None)
+        try:
+            result = calibrate(labels, settings=settings, seed=seed, train_frac=train_frac, objective=objective, limit=limit,
+                               progress=lambda d, t, i: bar.update(task, completed=d, total=t, description=i))
+        except DatasetError as exc:
+            raise _user_error(str(exc)) from exc
+    write_calibration(result, out_path)
+    if as_json:
+        _emit(result)
+        return 0
+    table = Table(title=f"verifier vs {result['n']} hand labels — held-out split ({result['n_heldout']} pairs, seed {seed})")
+    for col in ("figure", "fitted thresholds", "configured thresholds"):
+        table.add_column(col)
+    for row in summary_rows(result):
+        table.add_row(*row)
+    out.print(table)
+    f = result["fitted"]
+    out.print(f"fitted on {result['n_train']} pairs ({objective} {f['train_objective']:.3f}); written to {out_path}")
+    out.print(f"to use them: DOSSIER_ANSWER__SUPPORT_THRESHOLD={f['support_threshold']:.2f} "
+              f"DOSSIER_ANSWER__PARTIAL_THRESHOLD={f['partial_threshold']:.2f}")
+    return 0
+
+
+@eval_app.command("compare")
+def compare_cmd(
+    run_a: Path = typer.Argument(..., help="Run folder A."),
+    run_b: Path = typer.Argument(..., help="Run folder B."),
+    metric: List[str] = typer.Option([], "--metric", help="Only these metrics (repeatable)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
+):
+    """Paired per-item differences A - B for each metric, with bootstrap CIs."""
+    from .compare import compare_runs
+    from .dataset import DatasetError
+
+    try:
+        res = compare_runs(run_a, run_b, names=metric or None)
+    except (DatasetError, ValueError) as exc:
+        raise _user_error(str(exc)) from exc
+    if as_json:
+        _emit(res)
+        return 0
+    for w in res["warnings"]:
+        err.print(f"[yellow]warning:[/yellow] {escape(w)}")
+    table = Table(title=f"A = {run_a.name} ({res['a']['engine']})  vs  B = {run_b.name} ({res['b']['engine']})")
+    for col in ("metric", "A", "B", "A - B", "95% CI", "n", "wins/losses/ties", "verdict"):
+        table.add_column(col, justify="left" if col in ("metric", "verdict") else "right")
+    for r in res["metrics"]:
+        digits = 0 if r["metric"] == "latency_ms" else 3
+        ci = "–" if r["ci_low"] is None else f"[{r['ci_low']:.{digits}f}, {r['ci_high']:.{digits}f}]"
+        table.add_row(f"{r['label']} {'↑' if r['higher_is_better'] else '↓'}", _fmt(r["mean_a"], digits), _fmt(r["mean_b"], digits),
+                      _fmt(r["mean_diff"], digits), ci, str(r["n"]), f"{r['wins']}/{r['losses']}/{r['ties']}", r["verdict"])
+    out.print(table)
+    return 0
+
+
+@eval_app.command("check")
+def check_cmd(
+    run: Path = typer.Argument(..., help="Run folder."),
+    baseline: Path = typer.Option(_EVAL_DIR / "baselines.toml", "--baseline", help="Baselines TOML."),
+    section: Optional[str] = typer.Option(None, "--section", help="Baseline section (default DATASET.ENGINE[-strict] of the run)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+):
+    """Exit 1 naming each metric worse than its recorded baseline by more than the tolerance."""
+    from .check import check_run
+    from .dataset import DatasetError
+
+    try:
+        res = check_run(run, baseline, section=section)
+    except DatasetError as exc:
+        raise _user_error(str(exc)) from exc
+    if as_json:
+        _emit(res.to_dict())
+    else:
+        for line in res.passed:
+            out.print(f"[green]ok[/green]    {escape(line)}")
+        for line in res.failures:
+            out.print(f"[red]FAIL[/red]  {escape(line)}")
+        out.print(escape(f"[{res.section}]: ") + ("[green]all within tolerance[/green]" if res.ok else f"[red]{len(res.failures)} regression(s)[/red]"))
+    raise typer.Exit(0 if res.ok else 1)
+
+
+@eval_app.command("export")
+def export_cmd(
+    run: Path = typer.Argument(..., help="Run folder."),
+    fmt: str = typer.Option(..., "--format", help="ragas (SingleTurnSample fields) or deepeval (LLMTestCase fields)."),
+    out_path: Optional[Path] = typer.Option(None, "--out", help="Write JSONL here (default: stdout)."),
+):
+    """Export the run's records as RAGAS or DeepEval test-case dicts, one JSON object per line."""
+    from .adapters import FORMATS, export_records
+    from .dataset import DatasetError
+    from .runner import load_records
+
+    if fmt not in FORMATS:
+        raise _user_error(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    try:
+        rows, skipped = export_records(load_records(run), fmt)
+    except DatasetError as exc:
+        raise _user_error(str(exc)) from exc
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    if out_path is None:
+        import sys
+
+        sys.stdout.write(text)
+    else:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_text(text, encoding="utf-8")
+        err.print(f"{len(rows)} rows written to {out_path}")
+    if skipped:
+        err.print(f"[yellow]{skipped} failed item(s) skipped[/yellow]")
+    return 0
+
+
+@eval_app.command("judge")
+def judge_cmd(
+    ctx: typer.Context,
+    run: Path = typer.Argument(..., help="Run folder."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model name (default: settings llm.model)."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible base URL (default: settings llm.base_url)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N records."),
+    max_claims: int = typer.Option(8, "--max-claims", min=1, help="Most claims judged per answer."),
+    retries: int = typer.Option(2, "--retries", min=0, max=5, help="Retries of a reply that is not valid JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary JSON."),
+):
+    """Optional LLM judge: claims of each answer checked against its cited passages (cached, temperature 0).
+
+    Writes judge.jsonl and judge.json into the run folder; parse failures are counted, never guessed."""
+    from .dataset import DatasetError
+    from .judge import judge_run, openai_like_judge
+
+    settings = _settings(ctx)
+    judge = openai_like_judge(settings.llm, model=model, base_url=base_url, cache_dir=run / "judge-cache", retries=retries)
+    with _progress("judge", as_json) as bar:
+        task = bar.add_task("", total=None)
+        try:
+            summary = judge_run(run, judge, limit=limit, max_claims=max_claims,
+                                progress=lambda d, t, i: bar.update(task, completed=d, total=t, description=i))
+        except DatasetError as exc:
+            raise _user_error(str(exc)) from exc
+    if as_json:
+        _emit(summary)
+        return 0
+    cs = summary["claim_support"]
+    st = summary["stats"]
+    out.print(f"judge {summary['model']}: {summary['answered']} answered items, {summary['claims']} claims; "
+              f"claim support {_fmt(cs['mean'])} (n={cs['n']}); unjudged {summary['unjudged']}")
+    out.print(f"calls {st['calls']}, cache hits {st['cache_hits']}, retries {st['retries']}, "
+              f"parse failures {st['parse_failures']}, endpoint errors {st['errors']}")
+    return 0

@@ -92,21 +92,22 @@ class Ingestor:
         report = IngestReport()
         svc = self.svc
         svc.check_catalog_fingerprint()
+        svc.store  # open the vector store first: a wrong URL or embedder fails before any reading or embedding
         marker = svc.data_dir / "ingest.inprogress"
         if marker.exists():
             report.repaired = svc.repair()
         marker.write_text(str(os.getpid()))
-        try:
-            sources, missing = expand_inputs(inputs)
-            for item, reason in missing:
-                report.results.append(FileResult(item, "failed", reason, "missing"))
-            self._process(sources, report, progress)
-            order = {s: i for i, s in enumerate(sources)}
-            report.results.sort(key=lambda r: order.get(r.source, -1))
-            if prune:
-                report.results.extend(self.prune())
-        finally:
-            marker.unlink(missing_ok=True)
+        sources, missing = expand_inputs(inputs)
+        for item, reason in missing:
+            report.results.append(FileResult(item, "failed", reason, "missing"))
+        self._process(sources, report, progress)
+        order = {s: i for i, s in enumerate(sources)}
+        report.results.sort(key=lambda r: order.get(r.source, -1))
+        if prune:
+            report.results.extend(self.prune())
+        # removed only after a run that finished: a crash or Ctrl-C mid-write leaves the marker, and
+        # the next run removes the vectors that write left behind
+        marker.unlink(missing_ok=True)
         for r in report.results:
             svc.catalog.log(_now(), r.source, r.status, r.code, r.reason, r.doc_id)
         report.seconds = time.perf_counter() - t0

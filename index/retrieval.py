@@ -74,7 +74,7 @@ class Retriever:
             fused[cid] = fused.get(cid, 0.0) + self.settings.bm25_weight / (self.settings.rrf_k + r)
         order = sorted(fused, key=lambda c: (-fused[c], c))
         # keep only chunks the catalog knows (vectors of interrupted writes are ignored)
-        chunks = self.catalog.get_chunks(order[: k * 3])
+        chunks = self.catalog.get_chunks(order)  # at most 2 x candidates ids
         docs: dict[str, dict] = {}
         hits: list[Hit] = []
         for cid in order:

@@ -51,7 +51,7 @@ class IndexService:
             elif have != want and self.catalog.chunk_count():
                 raise EmbedderMismatch(
                     f"the store in {self.data_dir} was built with {key} {have!r}, but {want!r} is configured; "
-                    f"re-index with `dossier reindex` (or use another --data-dir)"
+                    f"to re-index, run `dossier ingest` again into a new --data-dir (or delete {self.data_dir} first)"
                 )
             elif have != want:
                 self.catalog.set_meta(key, want)

@@ -61,7 +61,8 @@ class VectorStore:
                 what = "embedder" if key == "embedder" else "chunking settings"
                 raise EmbedderMismatch(
                     f"collection {name!r} was built with {what} {have[key]!r}, but {want[key]!r} is configured; "
-                    f"re-index with `dossier reindex` (or use another --data-dir / collection)"
+                    f"to re-index, run `dossier ingest` again into a new --data-dir or collection "
+                    f"(DOSSIER_INDEX__COLLECTION), or delete this collection first"
                 )
         return coll
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from .models import Chunk, Document
@@ -13,7 +14,7 @@ from .sentences import paragraph_spans, sentence_spans
 from .settings import IngestSettings
 from .tokens import get_encoding
 
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"
 
 # Headings found in the text itself: legal acts' articles/annexes, markdown headings.
 _HEADING = re.compile(
@@ -34,6 +35,7 @@ class _Unit:
     tokens: int
     para_start: bool  # first unit of a paragraph
     heading: bool
+    page: int | None = None  # page the unit starts on (PDF); a window never spans two pages
 
 
 def find_headings(doc: Document) -> list[tuple[int, str]]:
@@ -49,6 +51,12 @@ def chunk_document(doc: Document, settings: IngestSettings) -> list[Chunk]:
     text = doc.text
     headings = find_headings(doc)
     heading_offsets = {off for off, _ in headings}
+    page_starts = [p.start for p in doc.pages]
+
+    def page_of(offset: int) -> int | None:  # Document.page_at, in O(log pages)
+        i = bisect_right(page_starts, offset) - 1
+        return doc.pages[i].number if i >= 0 else None
+
     units: list[_Unit] = []
     for pa, pb in paragraph_spans(text):
         first = True
@@ -56,12 +64,12 @@ def chunk_document(doc: Document, settings: IngestSettings) -> list[Chunk]:
             n = len(enc.encode(text[sa:sb], disallowed_special=()))
             if n > settings.chunk_tokens:
                 for wa, wb, wn in _split_long(text, sa, sb, settings.chunk_tokens, enc):
-                    units.append(_Unit(wa, wb, wn, first, False))
+                    units.append(_Unit(wa, wb, wn, first, False, page_of(wa)))
                     first = False
             else:
-                units.append(_Unit(sa, sb, n, first, sa in heading_offsets))
+                units.append(_Unit(sa, sb, n, first, sa in heading_offsets, page_of(sa)))
                 first = False
-    windows = _pack(units, settings.chunk_tokens, settings.chunk_overlap)
+    windows = _pack(units, settings.chunk_tokens, settings.chunk_overlap, text, enc)
     chunks = []
     for i, (a, b, ntok) in enumerate(windows):
         chunks.append(
@@ -90,10 +98,11 @@ def _section_at(headings: list[tuple[int, str]], start: int, end: int) -> str:
     return section
 
 
-def _pack(units: list[_Unit], max_tokens: int, overlap: int) -> list[tuple[int, int, int]]:
-    """Greedy packing: fill a window with whole units; break early at a heading or at a paragraph
-    start once the window is half full; start the next window with trailing units worth at most
-    `overlap` tokens (never across a heading)."""
+def _pack(units: list[_Unit], max_tokens: int, overlap: int, text: str, enc) -> list[tuple[int, int, int]]:
+    """Greedy packing: fill a window with whole units; break early at a heading, at a new page or at
+    a paragraph start once the window is half full; start the next window with trailing units worth
+    at most `overlap` tokens (never across a heading or a page break). A window's size is the token
+    count of its actual text (separators included), never more than `max_tokens`."""
     windows: list[tuple[int, int, int]] = []
     i = 0
     while i < len(units):
@@ -102,18 +111,24 @@ def _pack(units: list[_Unit], max_tokens: int, overlap: int) -> list[tuple[int, 
             u = units[j]
             if j > i and total + u.tokens > max_tokens:
                 break
-            if j > i and u.heading:
+            if j > i and (u.heading or u.page != units[i].page):
                 break
             if j > i and u.para_start and total >= max_tokens // 2 and total + u.tokens > max_tokens * 3 // 4:
                 break
             total += u.tokens
             j += 1
+        # the separators between units count too: drop trailing units until the real text fits
+        total = len(enc.encode(text[units[i].start:units[j - 1].end], disallowed_special=()))
+        while j - 1 > i and total > max_tokens:
+            j -= 1
+            total = len(enc.encode(text[units[i].start:units[j - 1].end], disallowed_special=()))
         windows.append((units[i].start, units[j - 1].end, total))
         if j >= len(units):
             break
         # overlap: step back over trailing units of this window, within budget
         k, back = j, 0
-        while k - 1 > i and not units[k].heading and back + units[k - 1].tokens <= overlap:
+        while (k - 1 > i and not units[k].heading and units[k - 1].page == units[j].page
+               and back + units[k - 1].tokens <= overlap):
             back += units[k - 1].tokens
             k -= 1
         i = k
@@ -132,9 +147,15 @@ def _split_long(text: str, a: int, b: int, max_tokens: int, enc) -> list[tuple[i
                 pieces.append((a + cur_start, a + cur_end, cur_tok))
                 cur_start, cur_end, cur_tok = None, None, 0
             step = max(1, max_tokens * 2)
-            for cs in range(ws, we, step):
+            cs = ws
+            while cs < we:
                 ce = min(we, cs + step)
-                pieces.append((a + cs, a + ce, len(enc.encode(text[a + cs : a + ce], disallowed_special=()))))
+                n_piece = len(enc.encode(text[a + cs : a + ce], disallowed_special=()))
+                while n_piece > max_tokens and ce - cs > 1:  # many tokens per character (CJK, emoji...)
+                    ce = cs + (ce - cs) // 2
+                    n_piece = len(enc.encode(text[a + cs : a + ce], disallowed_special=()))
+                pieces.append((a + cs, a + ce, n_piece))
+                cs = ce
             continue
         if cur_start is not None and cur_tok + n > max_tokens:
             pieces.append((a + cur_start, a + cur_end, cur_tok))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
+import datetime as _dt
 from pathlib import Path
 
 from .models import DOC_KINDS
@@ -43,7 +44,13 @@ def normalize_date(value: str) -> str:
     if not v or v.lower() in ("n.d.", "nd", "unknown", "-"):
         return ""
     v = re.sub(r"^(c\.|ca\.|circa)\s*", "", v, flags=re.I)
-    return v if _DATE.match(v) else ""
+    if not _DATE.match(v):
+        return ""
+    try:  # the shape is right; is it a real date? ("2019-13-45" is not)
+        _dt.date.fromisoformat((v + "-01-01")[:10] if len(v) < 10 else v)
+    except ValueError:
+        return ""
+    return v
 
 
 def validate_kind(kind: str, where: str) -> str:

@@ -1,0 +1,120 @@
+"""The web app: the Gradio UI mounted on FastAPI, with a small JSON API beside it.
+
+    POST /api/ask      {question, engine?, strict?, k?, filters?, history?} -> the Answer JSON
+    GET  /api/sources  {"documents": [...]} (as `dossier sources --json`)
+    GET  /api/health   {"status": "ok", "documents": n, "chunks": n}
+
+With auth configured the UI asks for a login and the API wants HTTP Basic with the same credentials.
+"""
+from __future__ import annotations
+
+import secrets
+from typing import Optional, Sequence
+
+from fastapi import Depends, FastAPI, HTTPException, status
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from pydantic import BaseModel, ConfigDict, Field
+
+from .context import AppContext
+
+Credentials = Sequence[tuple[str, str]]
+
+
+class FiltersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kinds: list[str] = Field(default_factory=list, description="Only these document kinds.")
+    publishers: list[str] = Field(default_factory=list, description="Only publishers containing one of these texts.")
+    doc_ids: list[str] = Field(default_factory=list, description="Only these documents.")
+    date_from: str = Field("", description="Only documents dated on/after (YYYY[-MM[-DD]]).")
+    date_to: str = Field("", description="Only documents dated on/before (YYYY[-MM[-DD]]).")
+
+
+class TurnIn(BaseModel):
+    question: str
+    answer: str
+
+
+class AskIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(..., min_length=1, max_length=4000)
+    id: Optional[str] = None
+    engine: Optional[str] = Field(None, description="extractive (default) or llm.")
+    strict: Optional[bool] = None
+    k: Optional[int] = Field(None, ge=1, le=50)
+    filters: FiltersIn = Field(default_factory=FiltersIn)
+    history: list[TurnIn] = Field(default_factory=list, description="Earlier turns, oldest first.")
+
+
+def _auth_dependency(creds: Credentials | None):
+    if not creds:
+        def open_access() -> None:
+            return None
+        return open_access
+    basic = HTTPBasic(auto_error=False, realm="dossier")
+    pairs = [(u.encode("utf-8"), p.encode("utf-8")) for u, p in creds]
+
+    def require(c: Optional[HTTPBasicCredentials] = Depends(basic)) -> str:
+        if c is not None:
+            user, pw = c.username.encode("utf-8"), c.password.encode("utf-8")
+            ok = False
+            for u, p in pairs:  # compare against every pair: no early exit on a user-name match
+                ok |= secrets.compare_digest(user, u) & secrets.compare_digest(pw, p)
+            if ok:
+                return c.username
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "authentication required",
+                            headers={"WWW-Authenticate": 'Basic realm="dossier"'})
+    return require
+
+
+def create_app(ctx: AppContext, *, auth: Credentials | None = None, answerer=None, mount_ui: bool = True) -> FastAPI:
+    """The FastAPI app: API routes, then the Gradio UI mounted at "/" (same credentials)."""
+    from index.retrieval import Filters
+    from ingest.manifest import normalize_date
+
+    from .answer_models import Turn
+    from .engines.base import EngineError
+    from .ui import CSS, HEAD, UIServices, build_ui
+
+    svc = UIServices(ctx, answerer=answerer)
+    guard = _auth_dependency(auth)
+    api = FastAPI(title="dossier", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @api.get("/api/health", dependencies=[Depends(guard)])
+    def health() -> dict:
+        cat = svc.catalog
+        return {"status": "ok", "documents": len(cat.doc_ids()), "chunks": cat.chunk_count()}
+
+    @api.get("/api/sources", dependencies=[Depends(guard)])
+    def sources() -> dict:
+        return {"documents": svc.catalog.documents()}
+
+    @api.post("/api/ask", dependencies=[Depends(guard)])
+    def ask(body: AskIn) -> dict:
+        f = body.filters
+        dates = []
+        for name, raw in (("date_from", f.date_from), ("date_to", f.date_to)):
+            d = normalize_date(raw) if raw.strip() else ""
+            if raw.strip() and not d:
+                raise HTTPException(422, f"filters.{name}: expected YYYY, YYYY-MM or YYYY-MM-DD, got {raw!r}")
+            dates.append(d)
+        if not body.question.strip():
+            raise HTTPException(422, "question: expected a non-empty question")
+        filters = Filters(kinds=f.kinds, publishers=f.publishers, doc_ids=f.doc_ids, date_from=dates[0], date_to=dates[1])
+        try:
+            ans = svc.answerer.ask(body.question, engine=body.engine, strict=body.strict, k=body.k, filters=filters,
+                                   history=[Turn(t.question, t.answer) for t in body.history], qid=body.id)
+        except EngineError as exc:
+            raise HTTPException(400, str(exc)) from exc
+        return ans.model_dump()
+
+    if mount_ui:
+        import gradio as gr
+
+        blocks = build_ui(svc)
+        max_bytes = int(ctx.settings.serve.max_upload_mb * 1024 * 1024)
+        api = gr.mount_gradio_app(
+            api, blocks, path="/", auth=list(auth) if auth else None, css=CSS, head=HEAD,
+            max_file_size=max_bytes, footer_links=[], run_history=False, show_error=True,
+            server_name=ctx.settings.serve.host, server_port=ctx.settings.serve.port,
+        )
+    return api

@@ -1,0 +1,19 @@
+"""The evaluation smoke test run by `make test`: the extractive engine on eval/datasets/seed-smoke.jsonl
+(every 6th item of seed-dev) must stay within the recorded baselines of eval/baselines.toml
+(correctness, citation precision, quote exactness, abstention...). A regression fails this test."""
+from __future__ import annotations
+
+from eval.check import DEFAULT_BASELINES, check_report, load_baselines
+from eval.runner import run_eval
+from tests.test_eval_shared import ROOT, eval_embedder, eval_settings  # noqa: F401  (fixtures)
+
+SMOKE = ROOT / "eval" / "datasets" / "seed-smoke.jsonl"
+
+
+def test_extractive_engine_holds_its_smoke_baseline(tmp_path, eval_embedder, eval_settings):  # noqa: F811
+    result = run_eval(SMOKE, engine="extractive", out_dir=tmp_path / "run", settings=eval_settings, embedder=eval_embedder,
+                      calibration={})  # calibration figures are not what this test checks
+    res = check_report(result.report, load_baselines(DEFAULT_BASELINES), path=DEFAULT_BASELINES)
+    assert res.section == "seed-smoke.extractive"
+    assert res.ok, "regressions against eval/baselines.toml:\n" + "\n".join(res.failures) + \
+        f"\n(report: {result.out_dir / 'report.md'})"

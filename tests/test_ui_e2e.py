@@ -1,0 +1,275 @@
+"""End to end in a real headless Chromium: `dossier ingest` the seed article into a temp data dir,
+`dossier serve` it on a free 127.0.0.1 port (real embedder, real index, real extractive engine), and
+drive the page with Playwright: cited answer, marker -> highlighted passage, document view, Markdown
+export, abstention, upload while running, inert source HTML, grading. Screenshots of the main
+screens go to test-artifacts/screenshots/.
+
+Needs the Debian `chromium` package (/usr/bin/chromium); skipped with a reason without it."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHOTS = REPO / "test-artifacts" / "screenshots"
+CHROMIUM = os.environ.get("DOSSIER_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+DOSSIER = [sys.executable, "-c", "from app.cli import main; main()"]
+TIMEOUT_MS = 30_000
+
+UPLOAD_TEXT = (
+    "Harbour survey notes\n\n"
+    "The Kestrel lighthouse keeper counted 4,812 gulls during the spring survey of 2024.\n\n"
+    "The survey was paid for by the Nordhaven harbour board. <script>window.__pwned = 1</script> "
+    "<img src=x onerror=\"window.__pwned = 2\"> <b>bold?</b>\n"
+)
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not found: apt-get install chromium")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOSSIER_")}
+    env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
+                "ANONYMIZED_TELEMETRY": "False", "DO_NOT_TRACK": "1", "DOSSIER_DATA_DIR": str(data_dir),
+                "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"})
+    return env
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """(base_url, data_dir) of a running `dossier serve` over the ingested seed article."""
+    data_dir = tmp_path_factory.mktemp("e2e") / "data"
+    env = _env(data_dir)
+    ing = subprocess.run(DOSSIER + ["ingest", str(REPO / "sources" / "docs"), "--manifest", str(REPO / "sources" / "manifest.tsv")],
+                         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert ing.returncode == 0, ing.stdout + ing.stderr
+    port = _free_port()
+    log = (data_dir.parent / "serve.log").open("w")
+    proc = subprocess.Popen(DOSSIER + ["serve", "--host", "127.0.0.1", "--port", str(port)], cwd=REPO, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 120
+        while True:
+            assert proc.poll() is None, (data_dir.parent / "serve.log").read_text()
+            try:
+                if httpx.get(f"{base}/api/health", timeout=2, trust_env=False).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.time() < deadline, "server did not come up:\n" + (data_dir.parent / "serve.log").read_text()
+            time.sleep(0.3)
+        yield base, data_dir
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+    pg = ctx.new_page()
+    pg.set_default_timeout(TIMEOUT_MS)
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(server[0] + "/")
+    pg.wait_for_selector("#question textarea")
+    pg.errors = errors
+    yield pg
+    ctx.close()
+
+
+def shot(pg, name: str) -> None:
+    pg.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def ask(pg, question: str, turn: int):
+    """Ask and wait for the turn's final answer (a bot message that is no longer a placeholder)."""
+    pg.fill("#question textarea", question)
+    pg.click("#ask")
+    bot = pg.locator('#chatbot [data-testid="bot"]').nth(turn - 1)
+    bot.wait_for()
+    pg.wait_for_function(
+        """n => { const m = document.querySelectorAll('#chatbot [data-testid="bot"]')[n - 1];
+                 return m && !m.querySelector('.thinking, .cursor'); }""", arg=turn)
+    # the sources panel is filled in the same final update
+    pg.wait_for_function("n => !!document.querySelector(`#sources #sources-t${n}`) || "
+                         "!!document.querySelector('#chatbot .error')", arg=turn)
+    return bot
+
+
+def open_tab(pg, label: str) -> None:
+    pg.get_by_role("tab", name=label).click()
+
+
+def test_cited_answer_marker_document_view_and_export(page, server):
+    from playwright.sync_api import expect
+
+    shot(page, "01-chat-start")
+    starters = page.locator("#starters button")
+    expect(starters.first).to_be_visible()
+    assert any("say" in t for t in starters.all_inner_texts())  # drawn from the corpus
+
+    bot = ask(page, "How far can the cameras detect people?", 1)
+    expect(bot).to_contain_text("110 meters")
+    marker = bot.locator("a.cite").first
+    expect(marker).to_have_text("[1]")
+    shot(page, "02-chat-answer")
+
+    marker.click()
+    card = page.locator("#src-t1-1")
+    expect(card).to_have_class(re.compile(r"\bactive\b"))
+    mark = card.locator("mark")
+    expect(mark).to_contain_text("110 meters")
+    expect(mark).to_be_in_viewport()
+    expect(card.locator(".src-title")).to_have_text("Equipping a Dictator")
+    expect(card.locator(".src-meta")).to_contain_text("2019-01-31")
+    expect(card.locator("a.orig")).to_have_attribute("href", re.compile(r"^https://www\.occrp\.org/"))
+    shot(page, "03-source-card-highlight")
+
+    # export the last answer: Markdown with a footnote carrying quote, title, URL and the sha256
+    with page.expect_download() as dl:
+        page.click("#export-last")
+    md = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert "## Q: How far can the cameras detect people?" in md
+    assert re.search(r"110 meters.*\[\^1\]", md)
+    foot = next(line for line in md.splitlines() if line.startswith("[^1]:"))
+    assert "110 meters" in foot and "*Equipping a Dictator*" in foot and "2019-01-31" in foot
+    assert "<https://www.occrp.org/en/project/euros-to-the-east/equipping-a-dictator>" in foot
+    assert re.search(r"sha256 `[0-9a-f]{64}`", foot) and "ingested " in foot
+    (SHOTS.parent / "export-last-answer.md").write_text(md, encoding="utf-8")
+
+    # the document view opens at the citation with the span highlighted
+    card.locator("button.open-doc").click()
+    hl = page.locator("#doc-view #doc-hl")
+    expect(hl).to_contain_text("can detect people up to 110 meters away")
+    expect(hl).to_be_in_viewport()
+    expect(page.get_by_role("tab", name="Document")).to_have_attribute("aria-selected", "true")
+    shot(page, "04-document-view")
+    assert not page.errors
+
+
+def test_abstention_shows_closest_passages_and_follow_up_keeps_context(page):
+    from playwright.sync_api import expect
+
+    bot = ask(page, "What is the population of Belarus?", 1)
+    expect(bot).to_contain_text("The sources don't answer this.")
+    expect(bot).to_contain_text("Closest passages")
+    expect(bot.locator("a.cite").first).to_be_visible()
+    expect(page.locator("#sources .src-card.closest").first).to_be_visible()
+    expect(page.locator("#sources .badge.closest").first).to_contain_text("not an answer")
+    shot(page, "05-abstention")
+
+    # a second turn: its cards come first, the first turn's fold away but its markers still work
+    bot2 = ask(page, "How far can the cameras detect people?", 2)
+    expect(bot2).to_contain_text("110 meters")
+    bot.locator("a.cite").first.click()
+    expect(page.locator("#src-t1-c1")).to_be_in_viewport()
+    assert not page.errors
+
+
+def test_settings_drawer_filters_answers(page):
+    from playwright.sync_api import expect
+
+    page.locator(".sidebar .toggle-button, button[aria-label*='sidebar' i]").first.click()
+    article = page.locator("#f-kinds label", has_text="article")  # kinds present in the library
+    expect(article).to_be_visible()
+    expect(page.locator("#f-kinds label", has_text="legal")).to_have_count(0)
+    shot(page, "06-settings-drawer")
+    page.fill("#f-to input, #f-to textarea", "2018")  # the seed article is dated 2019-01-31
+    bot = ask(page, "How far can the cameras detect people?", 1)
+    expect(bot).to_contain_text("The sources don't answer this.")
+    page.fill("#f-to input, #f-to textarea", "2019")
+    expect(ask(page, "How far can the cameras detect people?", 2)).to_contain_text("110 meters")
+
+
+def test_upload_while_running_then_ask_and_source_html_is_inert(page, server):
+    from playwright.sync_api import expect
+
+    base, data_dir = server
+    open_tab(page, "Library")
+    expect(page.locator("#docs-table")).to_contain_text("Equipping a Dictator")
+    page.set_input_files("#upload input[type=file]", files=[
+        {"name": "harbour survey (draft).txt", "mimeType": "text/plain", "buffer": UPLOAD_TEXT.encode()},
+        {"name": "evil.exe", "mimeType": "application/octet-stream", "buffer": b"MZ\x00\x00"},
+    ])
+    page.wait_for_function("() => document.querySelectorAll('#upload .file-preview tr, #upload .file').length >= 1 || "
+                           "document.querySelector('#upload')?.innerText.includes('harbour')")
+    page.click("#add-docs")
+    result = page.locator("#ingest-result")
+    expect(result).to_contain_text("ingested", timeout=60_000)
+    expect(result).to_contain_text("harbour survey _draft_.txt")
+    expect(page.locator("#docs-table")).to_contain_text("harbour survey _draft_")
+    expect(page.locator("#log-table")).to_contain_text("upload: harbour survey _draft_.txt")
+    shot(page, "07-library-after-upload")
+    assert sorted(p.name for p in (data_dir / "uploads").iterdir()) == ["harbour survey _draft_.txt"]
+
+    open_tab(page, "Chat")
+    bot = ask(page, "How many gulls did the lighthouse keeper count?", 1)
+    expect(bot).to_contain_text("4,812")
+    bot2 = ask(page, "Who paid for the harbour survey?", 2)
+    expect(bot2).to_contain_text("Nordhaven harbour board")
+    card = page.locator("#src-t2-1")
+    expect(card).to_contain_text("<script>window.__pwned = 1</script>")  # shown as text...
+    assert page.locator("#sources script, #sources img, #chatbot img, #sources b").count() == 0  # ...never markup
+    assert page.evaluate("() => window.__pwned") is None
+    shot(page, "08-uploaded-doc-answer")
+    assert not page.errors
+
+
+def test_grading_tab_appends_labels(page, server):
+    from playwright.sync_api import expect
+
+    _, data_dir = server
+    open_tab(page, "Grading")
+    pick = page.locator("#g-pick")
+    expect(pick).to_be_visible()
+    page.fill("#g-grader textarea, #g-grader input", "e2e")
+    page.fill("#g-question textarea, #g-question input", "How far can the cameras detect people?")
+    page.click("#g-ask")
+    pair = page.locator(".grade-pair").first
+    expect(pair).to_contain_text("110 meters")
+    expect(pair.locator("mark")).to_contain_text("110 meters")
+    page.locator(".grade-label").first.get_by_label("supports").check()
+    page.locator(".grade-note textarea").first.fill("exact figure")
+    shot(page, "09-grading")
+    page.click("#g-save")
+    expect(page.locator("#g-status")).to_contain_text("Saved 1 label")
+    lines = (data_dir / "grading" / "labels.jsonl").read_text(encoding="utf-8").splitlines()
+    rec = json.loads(lines[-1])
+    assert rec["label"] == "supports" and rec["note"] == "exact figure" and rec["grader"] == "e2e"
+    assert rec["source"] == "grading-tab" and "110 meters" in rec["sentence"] and rec["sentence"] in rec["passage"]
+    assert set(rec) == {"id", "sentence", "passage", "label", "note", "source", "question", "doc_id", "chunk_id",
+                        "start", "end", "grader", "at"}
