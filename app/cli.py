@@ -66,8 +66,10 @@ def _register_commands() -> None:
         except ModuleNotFoundError as exc:
             if exc.name != f"{__package__}.{optional}":
                 raise
+    registered = {g.name for g in cli.registered_groups}
     for ep in entry_points(group="dossier.cli"):
-        cli.add_typer(ep.load(), name=ep.name)
+        if ep.name not in registered:  # main() may run more than once in a process (tests, embedding)
+            cli.add_typer(ep.load(), name=ep.name)
 
 
 def main() -> None:

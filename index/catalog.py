@@ -127,6 +127,12 @@ class Catalog:
             )
             self._bump(db)
 
+    def move_source(self, doc_id: str, source: str) -> None:
+        """The document's file was moved or renamed: same content, new path."""
+        with self.tx() as db:
+            db.execute("UPDATE documents SET source=? WHERE doc_id=?", (source, doc_id))
+            self._bump(db)
+
     def delete_document(self, doc_id: str) -> bool:
         with self.tx() as db:
             cur = db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))

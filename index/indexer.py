@@ -164,6 +164,14 @@ class Ingestor:
             wanted.update(self.overrides)
             cat = self.svc.catalog
             existing = cat.by_source(source)
+            moved_from = ""
+            if existing is None:
+                dup = cat.by_sha(sha)
+                if dup and not is_url(dup["source"]) and not Path(dup["source"]).exists():
+                    # the file was moved or renamed: its stored document follows it (so --prune keeps it)
+                    moved_from = dup["source"]
+                    cat.move_source(dup["doc_id"], source)
+                    existing = cat.by_source(source)
             if existing and existing["sha256"] == sha and existing["fingerprint"] == self.svc.fingerprint:
                 res.doc_id, res.title = existing["doc_id"], existing["title"] or ""
                 res.chunks = existing["n_chunks"]
@@ -174,8 +182,12 @@ class Ingestor:
                         setattr(meta, k, v)
                     cat.update_meta(existing["doc_id"], meta)
                     res.status, res.reason = "metadata-updated", "content unchanged; metadata updated: " + ", ".join(sorted(changed))
+                elif moved_from:
+                    res.status, res.reason = "metadata-updated", "content unchanged; metadata updated: source"
                 else:
                     res.status, res.reason = "unchanged", "content unchanged, nothing to do"
+                if moved_from:
+                    res.reason += f" (moved from {moved_from})"
                 return _Prepared(res)
             dup = cat.by_sha(sha)
             if dup and dup["source"] != source:

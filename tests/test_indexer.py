@@ -209,6 +209,24 @@ def test_prune_removes_documents_whose_files_are_gone(tmp_path, make_service):
     assert not any(h.chunk.doc_id == dropped for h in svc.retriever.search("Kestrel Holdings", k=5))
 
 
+def test_a_renamed_file_keeps_its_document_through_prune(tmp_path, make_service, counting):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "draft.txt").write_text("Kestrel Holdings financed the purchase of razor wire in 2019.")
+    svc = make_service()
+    first = by_name(Ingestor(svc).run([str(folder)]))["draft.txt"]
+    (folder / "draft.txt").rename(folder / "final.txt")
+    counting.calls.clear()
+    report = Ingestor(svc).run([str(folder)], prune=True)
+    (r,) = report.results
+    assert Path(r.source).name == "final.txt" and r.status == "metadata-updated" and "moved from" in r.reason
+    assert counting.calls == [] and report.embedded_chunks == 0
+    assert svc.catalog.doc_ids() == {first.doc_id}
+    assert svc.catalog.get_document(first.doc_id).source == str((folder / "final.txt").resolve())
+    assert_store_consistent(svc)
+    assert [r.status for r in Ingestor(svc).run([str(folder)], prune=True).results] == ["unchanged"]
+
+
 def test_duplicate_content_is_stored_once(tmp_path, make_service):
     folder = tmp_path / "in"
     folder.mkdir()

@@ -57,12 +57,12 @@ def test_make_filters_validates_dates():
 
 
 def test_ask_answers_with_cited_markers_and_cards(seed_ui, seed_index):
-    steps = list(C.ask(seed_ui, "How far can the cameras detect people?", [], engine="extractive", strict=False, k=6,
-                       filters=C.make_filters([], [], [], "", "")))
-    assert len(steps) >= 2
-    first = C.chat_messages(steps[0])
-    assert first[-1]["content"].startswith('<span class="thinking">')  # shown at once, before the answer
-    turns = steps[-1]
+    rendered, turns = [], None
+    for turns in C.ask(seed_ui, "How far can the cameras detect people?", [], engine="extractive", strict=False, k=6,
+                       filters=C.make_filters([], [], [], "", "")):
+        rendered.append(C.chat_messages(turns))  # what the UI shows at each step
+    assert len(rendered) >= 2
+    assert rendered[0][-1]["content"].startswith('<span class="thinking">')  # shown at once, before the answer
     ans = turns[-1].answer
     assert ans is not None and "110 meters" in ans.answer
     msgs = C.chat_messages(turns)

@@ -134,6 +134,11 @@ def open_tab(pg, label: str) -> None:
     pg.get_by_role("tab", name=label).click()
 
 
+def pick_option(pg, dropdown: str, text: str) -> None:
+    pg.click(f"{dropdown} input")
+    pg.get_by_role("option", name=re.compile(re.escape(text))).first.click()
+
+
 def test_cited_answer_marker_document_view_and_export(page, server):
     from playwright.sync_api import expect
 
@@ -227,6 +232,7 @@ def test_upload_while_running_then_ask_and_source_html_is_inert(page, server):
     ])
     page.wait_for_function("() => document.querySelectorAll('#upload .file-preview tr, #upload .file').length >= 1 || "
                            "document.querySelector('#upload')?.innerText.includes('harbour')")
+    expect(page.get_by_text(re.compile(r"Invalid file type: evil\.exe"))).to_be_visible()  # refused at upload
     page.click("#add-docs")
     result = page.locator("#ingest-result")
     expect(result).to_contain_text("ingested", timeout=60_000)
@@ -246,6 +252,20 @@ def test_upload_while_running_then_ask_and_source_html_is_inert(page, server):
     assert page.locator("#sources script, #sources img, #chatbot img, #sources b").count() == 0  # ...never markup
     assert page.evaluate("() => window.__pwned") is None
     shot(page, "08-uploaded-doc-answer")
+
+    # the document view lists it; the stored text is shown as text
+    open_tab(page, "Document")
+    pick_option(page, "#doc-pick", "harbour survey _draft_")
+    expect(page.locator("#doc-view .doc-text")).to_contain_text("<img src=x onerror=")
+    assert page.locator("#doc-view img, #doc-view script").count() == 0
+
+    # remove it again; the library and the filters forget it
+    open_tab(page, "Library")
+    pick_option(page, "#rm-pick", "harbour survey _draft_")
+    page.click("#rm-btn")
+    expect(page.locator("#rm-result")).to_contain_text("Removed")
+    expect(page.locator("#docs-table")).not_to_contain_text("harbour survey _draft_")
+    assert page.evaluate("() => window.__pwned") is None
     assert not page.errors
 
 
@@ -273,3 +293,135 @@ def test_grading_tab_appends_labels(page, server):
     assert rec["source"] == "grading-tab" and "110 meters" in rec["sentence"] and rec["sentence"] in rec["passage"]
     assert set(rec) == {"id", "sentence", "passage", "label", "note", "source", "question", "doc_id", "chunk_id",
                         "start", "end", "grader", "at"}
+
+
+# --- streaming and support flags -----------------------------------------------------------------
+class _ScriptedLLM:
+    """Stands in for the llm engine's answer pipeline (tokens, then an Answer whose sentences carry the
+    verifier's three verdicts) so the browser side of streaming and flags is checked quickly and
+    deterministically; the real llm engine in the browser is `test_llm_engine_streams_in_the_browser`."""
+
+    def __init__(self, catalog):
+        self.catalog = catalog
+
+    def ask_stream(self, question, **kw):
+        from app.answer_models import Answer, Citation, SentenceVerdict
+
+        for piece in ["The cameras ", "can detect <b>people</b> ", "110 meters away [1]. ", "They cost ", "millions [1]."]:
+            time.sleep(0.25)
+            yield piece
+        doc = self.catalog.documents()[0]
+        text = self.catalog.doc_text(doc["doc_id"])
+        a = text.index("The cameras, which according")
+        b = text.index(".", text.index("security company")) + 1
+        chunk = next(c for c in self.catalog.iter_chunks() if c.start <= a and b <= c.end)
+        cit = Citation(n=1, doc_id=doc["doc_id"], title=doc["title"], source=doc["url"], chunk_id=chunk.chunk_id,
+                       start=a, end=b, quote=text[a:b], passage=chunk.text)
+        yield Answer(question=question, answer="…", abstained=False, engine="llm", citations=[cit], sentences=[
+            SentenceVerdict(text="The cameras can detect people 110 meters away.", citations=[1], support="supported", score=0.9),
+            SentenceVerdict(text="They were bought from a Russian company for millions.", citations=[1], support="partial", score=0.5),
+            SentenceVerdict(text="They cost 5 million euros.", citations=[], support="unsupported", score=0.1)])
+
+
+@pytest.fixture
+def scripted_app(server):
+    """The same app, in this process, over the e2e data dir (read-only), answering with _ScriptedLLM."""
+    import threading
+
+    import uvicorn
+
+    from app.context import AppContext
+    from app.server import create_app
+    from app.settings import DossierSettings
+
+    ctx = AppContext(DossierSettings(data_dir=server[1]))
+    app = create_app(ctx, answerer=_ScriptedLLM(ctx.index.catalog))
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    th = threading.Thread(target=srv.run, daemon=True)
+    th.start()
+    deadline = time.time() + 30
+    while not srv.started:
+        assert time.time() < deadline and th.is_alive(), "in-process server did not start"
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    th.join(10)
+
+
+SEEN_STREAMING_JS = """() => { window.__sawStreaming = false;
+  new MutationObserver(() => { if (document.querySelector('#chatbot .streaming .cursor, #chatbot .cursor')) window.__sawStreaming = true; })
+    .observe(document.body, {subtree: true, childList: true, characterData: true}); }"""
+
+
+def test_streamed_tokens_then_flagged_sentences(browser, scripted_app):
+    from playwright.sync_api import expect
+
+    ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
+    pg = ctx.new_page()
+    pg.set_default_timeout(TIMEOUT_MS)
+    pg.goto(scripted_app + "/")
+    pg.wait_for_selector("#question textarea")
+    pg.evaluate(SEEN_STREAMING_JS)
+    pg.fill("#question textarea", "What about the cameras?")
+    pg.click("#ask")
+    streaming = pg.locator("#chatbot .streaming")
+    expect(streaming).to_contain_text("The cameras can detect <b>people</b>")  # tokens arrive, as text
+    shot(pg, "10-llm-streaming")
+    bot = pg.locator('#chatbot [data-testid="bot"]').first
+    expect(bot.locator(".flag-unsupported")).to_contain_text("not supported")
+    expect(bot.locator(".flag-partial")).to_contain_text("partly supported")
+    expect(bot.locator(".sent-partial")).to_contain_text("bought from a Russian company")
+    expect(bot.locator(".sent-unsupported")).to_contain_text("They cost 5 million euros.")
+    expect(bot.locator(".cursor")).to_have_count(0)
+    assert pg.evaluate("() => window.__sawStreaming") is True
+    expect(pg.locator("#src-t1-1 mark")).to_contain_text("110 meters away")
+    shot(pg, "11-support-flags")
+    ctx.close()
+
+
+@pytest.mark.slow
+def test_llm_engine_streams_in_the_browser(browser, llm_server, tmp_path):
+    """The real llm engine (SmolLM2 on a llama.cpp server) streaming into the page. Slow on small CPUs."""
+    from playwright.sync_api import expect
+
+    data_dir = tmp_path / "data"
+    env = {**_env(data_dir), "DOSSIER_LLM__BASE_URL": llm_server, "DOSSIER_LLM__PROVIDER": "openai-like"}
+    ing = subprocess.run(DOSSIER + ["ingest", str(REPO / "sources" / "docs"), "--manifest", str(REPO / "sources" / "manifest.tsv")],
+                         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert ing.returncode == 0, ing.stderr
+    port = _free_port()
+    proc = subprocess.Popen(DOSSIER + ["serve", "--port", str(port)], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/api/health", timeout=2, trust_env=False).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None and time.time() < deadline
+            time.sleep(0.3)
+        ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
+        pg = ctx.new_page()
+        pg.set_default_timeout(TIMEOUT_MS)
+        pg.goto(base + "/")
+        pg.wait_for_selector("#question textarea")
+        pg.locator(".sidebar .toggle-button, button[aria-label*='sidebar' i]").first.click()
+        pg.locator("#engine label", has_text="llm").click()
+        pg.evaluate(SEEN_STREAMING_JS)
+        pg.fill("#question textarea", "How far can the cameras detect people?")
+        pg.click("#ask")
+        pg.wait_for_selector("#sources #sources-t1", timeout=300_000)
+        bot = pg.locator('#chatbot [data-testid="bot"]').first
+        expect(bot.locator(".error")).to_have_count(0)
+        assert pg.evaluate("() => window.__sawStreaming") is True
+        # whatever the small model says, the final message is a verified answer or an abstention
+        assert bot.locator("a.cite, .abstain").count() > 0 or bot.locator(".sent").count() > 0
+        shot(pg, "12-llm-real")
+        ctx.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)

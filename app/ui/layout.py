@@ -92,29 +92,33 @@ def build_ui(svc: UIServices) -> gr.Blocks:
             # --- library -------------------------------------------------------------------------
             with gr.Tab("Library", id="library"):
                 with gr.Row(equal_height=False):
-                    with gr.Column(scale=2):
+                    with gr.Column(scale=1):
                         upload = gr.File(label=f"Upload files (PDF, HTML, DOCX, TXT, MD; at most {max_mb:g} MB each)",
-                                         file_count="multiple", file_types=list(L.ALLOWED_SUFFIXES), elem_id="upload")
+                                         file_count="multiple", file_types=list(L.ALLOWED_SUFFIXES), elem_id="upload",
+                                         height=190)
+                    with gr.Column(scale=1):
                         urls = gr.Textbox(label="…or paste URLs, one per line", lines=3, elem_id="urls",
                                           placeholder="https://example.org/report.pdf")
                         with gr.Accordion("Metadata for these inputs (optional)", open=False):
-                            m_kind = gr.Dropdown([("(as read)", "")] + [(x, x) for x in DOC_KINDS], value="", label="Kind")
-                            m_title = gr.Textbox(label="Title")
-                            m_pub = gr.Textbox(label="Publisher")
-                            m_date = gr.Textbox(label="Date", placeholder="YYYY[-MM[-DD]]")
+                            with gr.Row():
+                                m_kind = gr.Dropdown([("(as read)", "")] + [(x, x) for x in DOC_KINDS], value="", label="Kind")
+                                m_date = gr.Textbox(label="Date", placeholder="YYYY[-MM[-DD]]")
+                            with gr.Row():
+                                m_title = gr.Textbox(label="Title")
+                                m_pub = gr.Textbox(label="Publisher")
                         add_btn = gr.Button("Add to library", variant="primary", elem_id="add-docs")
-                        ingest_out = gr.Markdown(elem_id="ingest-result")
-                    with gr.Column(scale=3):
-                        docs_table = gr.Dataframe(headers=L.DOC_COLUMNS, interactive=False, label="Documents", wrap=True,
-                                                  elem_id="docs-table", max_height=420,
-                                                  column_widths=["24%", "15%", "9%", "8%", "6%", "12%", "11%", "15%"])
-                        with gr.Row():
-                            rm_pick = gr.Dropdown(choices=[], value=None, label="Remove a document", scale=4, elem_id="rm-pick")
-                            rm_btn = gr.Button("Remove", variant="stop", scale=1, elem_id="rm-btn")
-                        rm_out = gr.Markdown(elem_id="rm-result")
-                        log_table = gr.Dataframe(headers=L.LOG_COLUMNS, interactive=False, label="Ingest log (latest first)",
-                                                 wrap=True, elem_id="log-table", max_height=320,
-                                                 column_widths=["18%", "10%", "40%", "32%"])
+                    with gr.Column(scale=1):
+                        ingest_out = gr.Markdown("Added files and URLs are reported here, one line each.", elem_id="ingest-result")
+                docs_table = gr.Dataframe(headers=L.DOC_COLUMNS, interactive=False, label="Documents", wrap=True,
+                                          elem_id="docs-table", max_height=420,
+                                          column_widths=["22%", "14%", "8%", "7%", "5%", "11%", "10%", "23%"])
+                with gr.Row():
+                    rm_pick = gr.Dropdown(choices=[], value=None, label="Remove a document", scale=4, elem_id="rm-pick")
+                    rm_btn = gr.Button("Remove", variant="stop", scale=1, elem_id="rm-btn")
+                    rm_out = gr.Markdown(elem_id="rm-result")
+                log_table = gr.Dataframe(headers=L.LOG_COLUMNS, interactive=False, label="Ingest log (latest first)",
+                                         wrap=True, elem_id="log-table", max_height=320,
+                                         column_widths=["14%", "10%", "38%", "38%"])
 
             # --- document view -------------------------------------------------------------------
             with gr.Tab("Document", id="document"):

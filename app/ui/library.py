@@ -156,23 +156,26 @@ def remove(svc: UIServices, doc_id: str | None) -> str:
     return f"Removed **{_md(doc.meta.title if doc else doc_id)}** (`{doc_id}`)."
 
 
+def _shown_source(svc: UIServices, source: str) -> str:
+    upload_dir = str(svc.upload_dir.resolve())
+    return "upload: " + Path(source).name if source.startswith(upload_dir) else source
+
+
+def _minute(ts: str | None) -> str:
+    return (ts or "")[:16].replace("T", " ")
+
+
 def documents_rows(svc: UIServices) -> list[list]:
     rows = []
     for d in svc.catalog.documents():
         rows.append([d["title"] or "", d["publisher"] or "", d["date"] or "", d["kind"] or "", d["n_chunks"],
-                     (d["ingested_at"] or "")[:16].replace("T", " "), d["doc_id"], d["url"] or d["source"]])
+                     _minute(d["ingested_at"]), d["doc_id"], d["url"] or _shown_source(svc, d["source"])])
     return rows
 
 
 def log_rows(svc: UIServices, limit: int = 50) -> list[list]:
-    upload_dir = str(svc.upload_dir.resolve())
-    rows = []
-    for e in svc.catalog.recent_log(limit):
-        src = e["source"] or ""
-        if src.startswith(upload_dir):
-            src = "upload: " + Path(src).name
-        rows.append([(e["at"] or "").replace("+00:00", "Z"), e["status"], src, e["reason"] or ""])
-    return rows
+    return [[_minute(e["at"]), e["status"], _shown_source(svc, e["source"] or ""), e["reason"] or ""]
+            for e in svc.catalog.recent_log(limit)]
 
 
 def document_choices(svc: UIServices) -> list[tuple[str, str]]:

@@ -104,6 +104,15 @@ def highlighted_passage(passage: str, passage_start: int, start: int, end: int, 
     return f"{esc(before)}<mark>{esc(quote)}</mark>{esc(after)}"
 
 
+def _passage_start(c: Citation, known: int | None) -> int:
+    """Document offset where the citation's passage starts: the chunk's start when given and consistent
+    with the quote, else found from the quote (the quote is the passage's text at [start, end))."""
+    if known is not None and c.passage[c.start - known:c.end - known] == c.quote:
+        return known
+    rel = c.passage.find(c.quote) if c.quote else -1
+    return c.start - rel if rel >= 0 else (known if known is not None else c.start)
+
+
 def _link(where: str) -> str:
     if where.startswith(("http://", "https://")):
         return f'<a class="orig" href="{esc(where)}" target="_blank" rel="noopener noreferrer nofollow">{esc(where)}</a>'
@@ -123,10 +132,7 @@ def source_card(c: Citation, doc: Mapping | None, turn: int, *, closest: bool = 
     if closest:  # the whole chunk: nothing in it answers, so nothing is marked
         body = esc(c.passage)
     else:
-        if passage_start is None:
-            rel = c.passage.find(c.quote) if c.quote else -1
-            passage_start = c.start - rel if rel >= 0 else c.start
-        body = highlighted_passage(c.passage, passage_start, c.start, c.end, context=CARD_CONTEXT)
+        body = highlighted_passage(c.passage, _passage_start(c, passage_start), c.start, c.end, context=CARD_CONTEXT)
     badge = '<span class="badge closest">closest passage — not an answer</span>' if closest else ""
     return (
         f'<div class="src-card{" closest" if closest else ""}" id="{card_id(turn, c.n, closest)}">'
@@ -191,9 +197,7 @@ def grading_pair(index: int, sentence_index: int, sentence: str, support: str, c
     """One (sentence, citation) pair to grade: the sentence with the verifier's verdict, the cited
     passage with the quote marked, and where it comes from."""
     doc = doc or {}
-    if passage_start is None:
-        rel = c.passage.find(c.quote) if c.quote else -1
-        passage_start = c.start - rel if rel >= 0 else c.start
+    passage_start = _passage_start(c, passage_start)
     meta = [esc(x) for x in (doc.get("publisher"), doc.get("date")) if x] + ([f"p. {c.page}"] if c.page else [])
     return (
         f'<div class="grade-pair" id="grade-{index}">'

@@ -42,19 +42,90 @@ def cold_ask(store_dir: Path, question: str, repeats: int = 3, timeout: float = 
         t = time.perf_counter()
         subprocess.run(dossier_exe() + ["--help"], capture_output=True, timeout=timeout, env=_env())
         help_s.append(time.perf_counter() - t)
+    py = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], capture_output=True, timeout=timeout, env=_env())
+        py.append(time.perf_counter() - t)
+    probe = subprocess.run([sys.executable, "-m", "eval.bench.coldprobe", str(store_dir), question], capture_output=True,
+                           text=True, timeout=timeout, env=_env(), cwd=Path(__file__).resolve().parents[2])
+    try:
+        stages = json.loads(probe.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        stages = {"error": (probe.stderr.strip().splitlines() or ["failed"])[-1][:300]}
     return {"command": " ".join(["dossier", "--data-dir", str(store_dir), "ask", repr(question)]),
             "seconds": summary(runs, 3), "exit_codes": rcs, "printed_answer": all(printed),
-            "baseline_dossier_help_s": summary(help_s, 3)}
+            "baseline_dossier_help_s": summary(help_s, 3), "baseline_python_s": summary(py, 3),
+            "stages_in_one_fresh_process": stages}
 
 
-def serve_first_answer() -> dict:
-    """`dossier serve` to first answer: measured only where app/cli_serve.py exists."""
+def _vm_hwm_mib(pid: int) -> float | None:
+    """Peak resident set size of a live process (Linux /proc/PID/status VmHWM)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+def serve_first_answer(store_dir: Path | None = None, question: str = "", *, questions: list[str] | None = None,
+                       timeout: float = 300) -> dict:
+    """`dossier serve` from spawn to the first answer of POST /api/ask, then more answers; the serve
+    process's peak RSS (VmHWM) at the end. Skipped where app/cli_serve.py does not exist."""
     import importlib.util
+    import socket
+
+    import httpx
 
     if importlib.util.find_spec("app.cli_serve") is None:
-        return {"skipped": "app/cli_serve.py does not exist yet: `dossier serve` cannot be timed"}
-    return {"skipped": "app/cli_serve.py exists but its HTTP contract is not known to this bench yet; "
-                       "add a probe once serve exposes an answer endpoint"}
+        return {"skipped": "app/cli_serve.py does not exist: `dossier serve` cannot be timed"}
+    if store_dir is None:
+        return {"skipped": "no store to serve"}
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = dossier_exe() + ["--data-dir", str(store_dir), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    base = f"http://127.0.0.1:{port}"
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env())
+    out: dict = {"command": " ".join(["dossier", "--data-dir", str(store_dir), "serve", "--port", str(port)])}
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                return out | {"error": f"serve exited with {proc.returncode}: "
+                                       + (proc.stderr.read().decode(errors="replace").strip().splitlines() or [""])[-1][:300]}
+            try:
+                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                return out | {"error": f"serve did not answer /api/health within {timeout:.0f} s"}
+            time.sleep(0.1)
+        out["listening_s"] = round(time.perf_counter() - t0, 3)
+        r = httpx.post(f"{base}/api/ask", json={"question": question}, timeout=timeout)
+        out["seconds"] = round(time.perf_counter() - t0, 3)
+        out["first_answer_status"] = r.status_code
+        out["first_answer_ok"] = r.status_code == 200 and "answer" in r.json()
+        later = []
+        for q in questions or []:
+            t = time.perf_counter()
+            httpx.post(f"{base}/api/ask", json={"question": q}, timeout=timeout)
+            later.append((time.perf_counter() - t) * 1000)
+        if later:
+            out["later_answers_ms"] = summary(later, 1)
+        out["peak_rss_mib"] = _vm_hwm_mib(proc.pid)
+        return out
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def memory_probe(store_dir: Path, corpus: Path, queries: int = 30, chroma_url: str | None = None, timeout: float = 900) -> dict:

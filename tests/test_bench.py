@@ -1,0 +1,113 @@
+"""The benchmark harness (`dossier bench`): corpus generation is repeatable, and a tiny end-to-end run of
+the ingest and query benchmarks produces the result structure the report needs. No timing assertions:
+numbers from a shared machine are reported, never tested."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from eval.bench.corpus import ensure_corpus, generate_corpus, read_queries
+from eval.bench.report import markdown, targets, write
+from eval.bench.stats import percentile, ratio, summary
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch):
+    for k, v in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}.items():
+        monkeypatch.setenv(k, v)
+
+
+def test_corpus_is_seeded_repeatable_and_nested(tmp_path):
+    a = generate_corpus(120, tmp_path / "a", seed=3)
+    b = generate_corpus(120, tmp_path / "b", seed=3)
+    small = generate_corpus(40, tmp_path / "small", seed=3)
+    other = generate_corpus(120, tmp_path / "other", seed=4)
+    assert a["digest"] == b["digest"] and a["documents"] == b["documents"]
+    assert other["digest"] != a["digest"]
+    assert a["chunks"] >= 120 and a["chunks"] < 120 + 12  # sized by the real chunker: overshoot by at most one document
+    # a smaller corpus with the same seed is a prefix of the larger one
+    first = sorted((tmp_path / "small" / "docs").rglob("*.txt"))
+    assert first and all((tmp_path / "a" / p.relative_to(tmp_path / "small")).read_bytes() == p.read_bytes() for p in first)
+    assert small["documents"] < a["documents"]
+    # documents have the promised texture: paragraphs, numbers, dates
+    text = first[0].read_text()
+    assert text.count("\n\n") >= 2 and any(ch.isdigit() for ch in text)
+    # manifest rows for every document; questions answerable from their document
+    rows = (tmp_path / "a" / "manifest.tsv").read_text().splitlines()
+    assert rows[0] == "id\tpath\tkind\ttitle\tpublisher\tdate" and len(rows) == a["documents"] + 1
+    qs = read_queries(tmp_path / "a")
+    assert qs and all({"id", "question", "answer", "path"} <= set(q) for q in qs)
+    for q in qs[:10]:
+        assert q["answer"] in (tmp_path / "a" / q["path"]).read_text()
+    # reused when asked again with the same parameters
+    assert ensure_corpus(120, tmp_path / "a", seed=3)["reused"] is True
+
+
+def test_stats():
+    xs = [float(x) for x in range(1, 101)]
+    assert percentile(xs, 50) == pytest.approx(50.5)
+    assert percentile(xs, 99) == pytest.approx(99.01)
+    s = summary(xs)
+    assert {"n", "median", "p50", "p95", "p99", "min", "max", "iqr"} <= set(s) and s["n"] == 100
+    assert summary([]) == {"n": 0}
+    assert ratio(1, 0) is None and ratio(3, 2) == 1.5
+
+
+def test_parse_size():
+    from eval.bench.cli import parse_size
+
+    assert parse_size("10k") == 10_000 and parse_size("1M") == 1_000_000 and parse_size("250") == 250
+    with pytest.raises(Exception):
+        parse_size("lots")
+
+
+def test_smoke_ingest_and_query_bench(tmp_path):
+    from eval.bench.ingest_bench import run_ingest_bench
+    from eval.bench.query_bench import run_query_bench
+
+    corpus = tmp_path / "corpus"
+    info = ensure_corpus(40, corpus, seed=0, max_queries=200)
+    store = tmp_path / "store"
+    ing = run_ingest_bench(corpus, tmp_path / "work", store_dir=store, flush=16, llama=True, llama_chunks=12,
+                           log=lambda m: None)
+    assert ing["dossier"]["chunks"] == info["chunks"] and ing["dossier"]["failed"] == 0
+    assert ing["raw_embedder"]["chunks"] == info["chunks"] and ing["same_texts_as_raw"] is True
+    assert isinstance(ing["pipeline_vs_raw"], float) and ing["raw_embedder"]["per_slice_chunks_per_s"]["n"] >= 2
+    assert set(ing["dossier"]["stages_s"]) >= {"embed", "store_upsert", "catalog_put_document"}
+    assert ing["reingest"]["counts"] == {"unchanged": info["documents"]} and ing["reingest"]["embedded_chunks"] == 0
+    ll = ing["llama_index_route"]
+    assert "skipped" in ll or (ll["llama_index"]["chunks"] > 0 and ll["speedup_same_documents"] > 0)
+    assert (store / "bench-store.json").is_file() and ing["catalog_probe"]["documents"] == info["documents"]
+
+    q = run_query_bench(store, corpus, queries=3, warmup=1, log=lambda m: None)
+    assert q["chunks"] == info["chunks"] and q["warmup_queries"] == 1
+    for block in (q, q.get("experiment_one_torch_thread") or q):
+        for key in ("retrieval", "answer"):
+            lat = block[key]["latency_ms"]
+            assert block[key]["queries"] == 3 and lat["n"] == 3
+            assert lat["p50"] <= lat["p95"] <= lat["p99"] <= lat["max"]
+    assert 0 <= q["retrieval"]["source_doc_in_top_k"] <= 1 and "embed" in q["retrieval"]["stages_median_ms"]
+
+    result = {"command": "pytest", "started_at": "now", "notes": [], "total_seconds": 1.0, "load_average_at_end": [],
+              "machine": {"cpu": "x", "cores": 2, "ram_gib": 1, "os": "y", "python": "3", "torch_threads": 2,
+                          "versions": {}, "load_average_at_start": [], "git": {"commit": "c", "dirty": False}},
+              "ingest": ing, "query": {str(q["chunks"]): q}}
+    result["targets"] = targets(result)
+    names = {t["target"] for t in result["targets"]}
+    assert "ingest: pipeline / raw embedder throughput" in names and "retrieval p50 at 100k" in names
+    assert all(t["status"] for t in result["targets"])
+    j, md = write(result, tmp_path / "results", "smoke")
+    assert json.loads(j.read_text())["ingest"]["dossier"]["chunks"] == info["chunks"]
+    text = md.read_text()
+    assert "## Targets" in text and "## Ingest" in text and "## Query latency" in text and markdown(result) == text
+
+
+def test_bench_cli_corpus_command(tmp_path):
+    from typer.testing import CliRunner
+
+    from eval.bench.cli import bench_app
+
+    res = CliRunner().invoke(bench_app, ["corpus", "--chunks", "30", "--out", str(tmp_path / "c"), "--seed", "1"])
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "c" / "corpus.json").read_text())["chunks"] >= 30
