@@ -38,7 +38,7 @@ def build_answerer(app: AppContext):
 
     def extractive():
         return ExtractiveEngine(embed, max_sentences=s.answer.max_sentences, max_sentences_why=s.answer.max_sentences_why,
-                                min_relevance=s.answer.min_relevance)
+                                min_relevance=s.answer.min_relevance, doc_text=svc.catalog.doc_text)
 
     def llm():
         from .engines.llm import LLMEngine

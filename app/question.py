@@ -12,29 +12,37 @@ from dataclasses import dataclass, field
 from .textutil import STOPWORDS, content_stems, fold, names, numbers
 
 # answer types
-NUMBER, DATE, PERSON, PERSON_NAME, ORG, COMPANY, PLACE, DESCRIBE, EXPLAIN, LIST, GENERIC = (
-    "number", "date", "person", "person-name", "organization", "company", "place", "describe", "explain", "list", "generic")
+NUMBER, DATE, PERSON, PERSON_NAME, NAME, ORG, COMPANY, PLACE, DESCRIBE, EXPLAIN, LIST, GENERIC = (
+    "number", "date", "person", "person-name", "name", "organization", "company", "place", "describe", "explain", "list", "generic")
 
+_ORG_NOUNS = (r"(organi[sz]ations?|agenc(y|ies)|bod(y|ies)|institutions?|ngos?|groups?|authorit(y|ies)|funds?|universit(y|ies)|"
+              r"ministr(y|ies)|services?|committees?|councils?|courts?|news organi[sz]ations?|outlets?|media)")
+_PLACE_NOUNS = r"(country|countries|city|cities|border|borders|region|regions|place|places|town|towns|republic|states?|member states?)"
 _RULES: list[tuple[str, str]] = [
     (r"^(how (much|many|far|long|large|big|old|often)|what (is|was) the (amount|value|number|cost|price|sum|total|budget|range|distance)|"
-     r"what (amount|number|sum|percentage|share|proportion)|how many)", NUMBER),
-    (r"^(when|what (year|date|month|day)|(in|between|from|since|by|until|on) (what|which) (years?|months?|dates?|days?)|since when|by when|how recently)", DATE),
-    (r"^(which|what) (company|companies|firm|firms|supplier|suppliers|manufacturer|manufacturers|contractor|vendor)|"
+     r"what (amount|number|sum|percentage|share|proportion))", NUMBER),
+    (r"^(when|what (year|date|month|day)|since when|by when|how recently)|\b(what|which) (years?|months?|dates?|day)\b", DATE),
+    (r"\b(which|what) (company|companies|firm|firms|supplier|suppliers|manufacturer|manufacturers|contractor|vendor)\b|"
      r"^what (is|was|are|were) the names? of .*\b(company|companies|firm|firms|supplier|suppliers|manufacturer|contractor)\b|"
      r"^what (is|was) (the|that|this) (company|firm|supplier|manufacturer) called", COMPANY),
-    (r"^what (is|was|are|were) the names? of .*\b(people|person|men|women|asylum seekers|refugees|officers|guards|journalists|victims|migrants)\b", PERSON),
-    (r"^(which|what) (organi[sz]ation|organi[sz]ations|agency|agencies|body|bodies|institution|ngo|ngos|group|groups|"
-     r"authority|authorities|fund|university|ministry|service|committee|council|court)", ORG),
-    (r"^(where|which (country|countries|city|cities|border|region|place|town|republic)|what (country|city|border|region|place))", PLACE),
+    (r"^what (is|was|are|were) the names? of .*\b(people|person|men|women|asylum seekers|refugees|officers|guards|journalists|"
+     r"victims|migrants|chechens|detainees)\b", PERSON_NAME),
+    (r"^what (is|was|are|were) the names? of|^what (is|was) .* called\b", NAME),
+    (rf"\b(which|what) ([\w-]+ )?{_ORG_NOUNS}\b", ORG),
+    (rf"^where\b|\b(which|what) ([\w-]+ )?{_PLACE_NOUNS}\b", PLACE),
     (r"^(?i:who (?:is|was|are|were)) [A-Z]", DESCRIBE),
-    (r"^(who|whom|whose|by whom)", PERSON),
+    (r"^(who|whom|whose|by whom)\b", PERSON),
     (r"^(why|how (did|does|do|is|are|was|were|could|can|might)|what (are|were|is|was) the (concerns?|reasons?|risks?|problems?|criticism|arguments?|effects?|goals?|aims?|purpose|focus)|"
-     r"what (concerns|criticism|risks?|problems?)|in what way|what (did|does|do) .* (say|said|argue|claim|think|note|accuse|decry|describe|write|warn))", EXPLAIN),
-    (r"^(what|which) (equipment|items|things|kinds?|types?|countries|cases)|^(list|name) ", LIST),
+     r"what (concerns|criticism|risks?|problems?)|in what way|what (did|does|do) .* (say|said|argue|claim|think|note|accuse|decry|describe|write|warn)|"
+     r"what (did|does|do) .* do\b)", EXPLAIN),
+    (r"^(what|which) (equipment|items|things|kinds?|types?|countries|cases|goods|products|measures|steps)\b|^(list|name) ", LIST),
 ]
 _FOLLOWUP = re.compile(r"^(and|but|also|so|what about|how about)\b|\b(they|them|their|it|its|he|him|his|she|her|this|that|those|these|there)\b", re.I)
-_TYPE_WORDS = {"kind", "name", "type", "thing", "way", "role", "caveat", "view", "document", "principl", "articl", "much", "mani", "far", "long", "year", "date", "compani", "firm", "supplier", "organ", "organis", "organiz",
-               "agenc", "bodi", "place", "countri", "citi", "name", "kind", "type"}
+# words that say what kind of answer is wanted, not what it is about
+_TYPE_WORDS = {"much", "mani", "far", "long", "year", "date", "compani", "firm", "supplier", "organ", "organis", "organiz",
+               "agenc", "bodi", "place", "countri", "citi", "name", "kind", "type", "call"}
+# ... and words too generic to be the focus of a question
+_NOT_FOCUS = _TYPE_WORDS | {"thing", "way", "role", "caveat", "view", "document", "principl", "articl", "part", "reason"}
 
 
 @dataclass
@@ -68,12 +76,19 @@ def analyze(question: str) -> QuestionInfo:
     fword = fm and (fm.group(1) or fm.group(2))
     if fword and fword not in STOPWORDS:
         fs = content_stems(fword)
-        info.focus = fs[0] if fs and fs[0] not in _TYPE_WORDS else ""
+        info.focus = fs[0] if fs and fs[0] not in _NOT_FOCUS else ""
     if qtype == NUMBER:
-        m = re.match(r"^how many ((?:[\w-]+ ){0,3}?[\w-]+?)\b(?= (?:were|was|are|is|did|do|does|have|has|had|will|would|could|can)\b|\?|$)", low)
-        if low.startswith("how many") and m:
+        m = re.match(r"^how many\s+(?:of\s+(?:the|these|those|its|their)\s+)?((?:[\w-]+\s+){0,5})", low + " ")
+        if m:
             info.unit = "count"
-            info.counted = content_stems(m.group(1))[-1:]
+            group = []
+            for w in m.group(1).split():
+                if w in STOPWORDS or re.fullmatch(r"\w+ed|were|was|are|is|did|do|does|have|has|had|will|would|can|could", w):
+                    if group:
+                        break
+                    continue
+                group.append(w)
+            info.counted = [st for w in group for st in content_stems(w) if not numbers(st)][-2:]
         elif re.match(r"^how much|what (is|was) the (amount|value|cost|price|sum|total|budget)|worth", low):
             info.unit = "money"
         elif re.match(r"^how far|what (is|was) the (range|distance)", low):

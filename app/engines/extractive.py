@@ -17,7 +17,7 @@ from index.retrieval import Hit
 from ingest.sentences import sentence_spans
 
 from ..answer_models import Draft, DraftSentence, Turn
-from ..question import (COMPANY, DATE, DESCRIBE, EXPLAIN, GENERIC, LIST, NUMBER, ORG, PERSON, PERSON_NAME, PLACE, QuestionInfo,
+from ..question import (COMPANY, DATE, DESCRIBE, EXPLAIN, GENERIC, LIST, NAME, NUMBER, ORG, PERSON, PERSON_NAME, PLACE, QuestionInfo,
                         analyze, is_followup)
 from ..textutil import content_stems, fold, names, numbers
 
@@ -36,7 +36,7 @@ _DISTANCE = re.compile(r"\b\d[\d,.]*\s*(-\s*)?(meters?|metres?|m|km|kilometers?|
 _DURATION = re.compile(r"\b(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|a|several|many)\s+(years?|months?|weeks?|days?|decades?|hours?)\b|"
                        r"\b(quarter|half)[ -](a )?century\b|\bdecades?\b", re.I)
 _SAID_PRONOUN = re.compile(r"\b(he|she|they)\s+(said|says|added|wrote|argued|noted|told)\b|\b(said|says|added|wrote)\s+(he|she)\b", re.I)
-_BOILER = re.compile(r"^(read more|recent stories|subscribe|credit:|share|follow us|click here|\(read more)", re.I)
+_BOILER = re.compile(r"^(read more|recent stories|subscribe|share|follow us|click here|\(read more|#)", re.I)
 _ROLE = re.compile(r"\b(advis[eo]r|professor|spokes(?:man|woman|person)|head|director|officer|expert|analyst|researcher|"
                    r"rapporteur|minister|president|chair|member|journalist|reporter|lawyer|consultant|founder|manager|editor|secretary)\b", re.I)
 
@@ -55,19 +55,21 @@ class _Cand:
     ctx: str = ""  # sentence with its neighbours (for type and key-term checks)
     prev: tuple[int, int, str] | None = None  # previous sentence in the chunk: (start, end, text)
     own: float = 0.0  # weighted key-term coverage of the sentence alone
+    near: float = 0.0  # weighted coverage of key terms found only in the neighbouring sentences
 
 
 class ExtractiveEngine:
     name = "extractive"
 
     def __init__(self, embed: EmbedFn, *, max_sentences: int = 3, max_sentences_why: int = 5, min_relevance: float = 0.35,
-                 min_own: float = 0.0):
+                 min_own: float = 0.0, doc_text: Callable[[str], str | None] | None = None):
         self.embed = embed
         self.max_sentences = max_sentences
         self.max_sentences_why = max_sentences_why
         self.min_relevance = min_relevance
         self._cache: dict[str, np.ndarray] = {}
         self.min_own = min_own
+        self.doc_text = doc_text
         self._followup = False
 
     # --- Engine protocol -----------------------------------------------------------------
@@ -96,23 +98,59 @@ class ExtractiveEngine:
         proper = _proper_tokens(cands)
         if info.focus and not any(info.focus in c.stems for c in cands):
             return Draft(abstained=True, reason=f"the passages never mention {info.focus!r}")
-        valid = [c for c in cands if self._fits(info, c, proper)]
+        ptexts = {i: h.chunk.text for i, h in enumerate(passages, 1)}
+        valid = [c for c in cands if self._fits(info, c, proper, ptexts[c.passage])]
         wanted = self._distinctive_names(info, cands)
         if wanted:
             texts = {i: fold(h.chunk.text) for i, h in enumerate(passages, 1)}
-            valid = [c for c in valid if all(any(tok in texts[c.passage] for tok in toks) for toks in wanted)]
+            valid = [c for c in valid if all(sum(tok in texts[c.passage] for tok in toks) * 3 >= 2 * len(toks) for toks in wanted)]
         valid.sort(key=lambda c: -c.rel)
         if not valid or valid[0].rel < self.min_relevance:
             best = max(cands, key=lambda c: c.rel)
             why = f"no passage sentence answers a {info.qtype} question" if not valid else "no sufficiently relevant passage"
             return Draft(abstained=True, reason=f"{why} (best relevance {best.rel:.2f})")
+        self._boost(info, valid)
+        valid.sort(key=lambda c: -c.rel)
         chosen = self._select(info, valid)
         out: list[DraftSentence] = []
         for c in chosen:
-            if info.qtype == PERSON and c.prev and _SAID_PRONOUN.search(c.text) and not self._new_names(info, c.text, proper):
-                out.append(DraftSentence(c.prev[2], [c.passage], (c.doc_id, c.prev[0], c.prev[1])))
+            if info.qtype == PERSON and not self._person_names(info, c.text, proper):
+                sp = self._speaker(c, info, proper)
+                if sp:
+                    out.append(DraftSentence(sp[2], [c.passage], (c.doc_id, sp[0], sp[1])))
             out.append(DraftSentence(c.text, [c.passage], (c.doc_id, c.start, c.end)))
         return Draft(sentences=out)
+
+    def _speaker(self, c: _Cand, info: QuestionInfo, proper: set[str]) -> tuple[int, int, str] | None:
+        """For a quote attributed by a pronoun (or not at all), the nearest earlier sentence (at most
+        three back, same document) that names a person."""
+        if not (_SAID_PRONOUN.search(c.text) or c.text.lstrip().startswith(("“", '"'))):
+            return None
+        text = self.doc_text(c.doc_id) if self.doc_text else None
+        if not text:
+            return c.prev if c.prev and self._person_names(info, c.prev[2], proper) else None
+        lo = max(0, c.start - 1500)
+        spans = [(lo + a, lo + b) for a, b in sentence_spans(text[lo:c.start])]
+        for a, b in reversed(spans[-3:]):
+            if self._person_names(info, text[a:b], proper):
+                return a, b, text[a:b]
+        return None
+
+    def _person_names(self, info: QuestionInfo, s: str, proper: set[str]) -> set[str]:
+        return {n for n in self._new_names(info, s, proper)
+                if len(n.split()) >= 2 and not n.isupper() and not _ORG_WORDS.search(n)}
+
+    def _boost(self, info: QuestionInfo, valid: list[_Cand]) -> None:
+        """Type-specific preferences among sentences that fit."""
+        for c in valid:
+            if info.qtype == LIST:
+                enum = c.text.count(",") >= 2 or bool(re.search(r"\b(includ\w*|such as)\b", c.text))
+                if enum:  # an enumeration right after the topical sentence answers a list question
+                    c.rel = max(c.rel, 0.55 * c.sem + 0.45 * min(1.0, c.own + c.near)) + 0.04 * min(4, c.text.count(","))
+            elif info.qtype == DESCRIBE and info.subject and info.subject in c.text:
+                c.rel += 0.1
+            elif info.qtype == PERSON and self._person_names(info, c.text, set()):
+                c.rel += 0.05
 
     # --- internals -----------------------------------------------------------------------
     def _candidates(self, passages: list[Hit]) -> list[_Cand]:
@@ -124,7 +162,7 @@ class ExtractiveEngine:
             for j, (a, b) in enumerate(spans):
                 s = text[a:b]
                 key = (h.chunk.doc_id, h.chunk.start + a)
-                if key in seen or len(s.split()) < 4 or _BOILER.match(s):
+                if key in seen or len(s.split()) < 3 or _BOILER.match(s) or _heading_like(s):
                     continue
                 seen.add(key)
                 prev = text[spans[j - 1][0]:spans[j - 1][1]] if j > 0 else ""
@@ -163,18 +201,19 @@ class ExtractiveEngine:
             extra = sum(w for t, w in ctx_weights.items() if t in ctx_stems)
             c.lex = min(1.0, (own + 0.5 * near + extra) / total) if terms else 0.0
             c.own = own / total if terms else 0.0
+            c.near = near / total if terms else 0.0
             c.sem = float(max(0.0, sim))
-            c.rel = 0.55 * c.sem + 0.45 * c.lex
+            c.rel = 0.55 * c.sem + 0.45 * c.lex + 0.15 * _bigram_overlap(terms, content_stems(c.text))
 
-    def _fits(self, info: QuestionInfo, c: _Cand, proper: set[str]) -> bool:
+    def _fits(self, info: QuestionInfo, c: _Cand, proper: set[str], passage_text: str) -> bool:
         s = c.text
-        if info.numbers and not info.numbers <= numbers(s):
-            return False  # a number in the question (false premise?) must be stated by the sentence itself
+        if info.numbers and not info.numbers <= numbers(passage_text):
+            return False  # a number in the question (false premise?) must be stated where the answer comes from
         if info.key_stems and (c.lex < 0.34 or (not self._followup and len(info.key_stems) >= 2 and c.own < self.min_own)):
             return False
         new_names = self._new_names(info, s, proper)
-        if info.qtype == PERSON and not new_names and c.prev and _SAID_PRONOUN.search(s):
-            new_names = self._new_names(info, c.prev[2], proper)  # “...,” he said — the speaker is named just before
+        if info.qtype == PERSON and not new_names and self._speaker(c, info, proper):
+            new_names = {"(speaker named before)"}  # “...,” he said — the speaker is named just before
         t = info.qtype
         if t == NUMBER:
             fresh = numbers(s) - info.numbers
@@ -191,6 +230,8 @@ class ExtractiveEngine:
             return bool(_YEAR.search(s) or _MONTH.search(s))
         if t == PERSON:
             return bool(new_names)
+        if t == NAME:
+            return bool(new_names)
         if t == PERSON_NAME:
             return any(len(n.split()) >= 2 and not n.isupper() and not _ORG_WORDS.search(n) for n in new_names)
         if t == ORG:
@@ -201,6 +242,8 @@ class ExtractiveEngine:
             return any(_COMPANY_MARK.search(n) for n in new_names) or bool(
                 re.search(r"\b(company|firm|supplier|manufacturer)\s+(?:called\s+|named\s+)?[A-Z«\"“]", s))
         if t == PLACE:
+            if re.search(r"\bcome from\??$|\bfrom\?$", info.text.strip(), re.I):
+                return bool(re.search(r"\bfrom\s+(the\s+)?[A-Z]", s))
             return bool(new_names)
         if t == DESCRIBE:
             last = fold(info.subject.split()[-1]) if info.subject else ""
@@ -216,10 +259,12 @@ class ExtractiveEngine:
         for name in info.names:
             if " " not in name and info.text.startswith(name):
                 continue  # the question's capitalised first word
+            if re.fullmatch(r"[A-Z]{2,}-[a-z][\w-]*", name):
+                continue  # "EU-funded" is an adjective, not a name
             toks = {fold(t) for t in name.split() if len(t) > 2 and t not in _DEMONYMS and fold(t) not in ("eu", "un")}
             if not toks:
                 continue
-            df = sum(1 for c in cands if any(t in fold(c.text) for t in toks))
+            df = sum(1 for c in cands if sum(t in fold(c.text) for t in toks) * 3 >= 2 * len(toks))
             if df < max(2, n // 2):
                 out.append(toks)
         return out
@@ -240,7 +285,7 @@ class ExtractiveEngine:
     @staticmethod
     def _counts(s: str, stem_: str, exclude: set[float]) -> bool:
         """A number (digits or words) within three words before the counted thing: "14 thermal cameras"."""
-        toks = re.findall(r"[\w,.-]+", s)
+        toks = re.findall(r"[\w,.]+", s)
         from ..textutil import stem as _stem
 
         for i, tok in enumerate(toks):
@@ -252,9 +297,7 @@ class ExtractiveEngine:
 
     def _select(self, info: QuestionInfo, valid: list[_Cand]) -> list[_Cand]:
         limit = self.max_sentences_why if info.wants_long else self.max_sentences
-        if info.qtype == LIST:
-            valid = sorted(valid, key=lambda c: -(c.rel + 0.08 * min(3, c.text.count(",")) + (0.05 if " and " in c.text else 0)))
-        floor = valid[0].rel * (0.8 if info.wants_long else 0.9)
+        floor = valid[0].rel * {LIST: 0.7, EXPLAIN: 0.8, GENERIC: 0.85, DESCRIBE: 0.85}.get(info.qtype, 0.9)
         chosen = [valid[0]]
         for c in valid[1:]:
             if len(chosen) >= limit or c.rel < max(floor, self.min_relevance):
@@ -265,6 +308,22 @@ class ExtractiveEngine:
         if info.qtype not in (EXPLAIN, LIST, GENERIC) and len(chosen) > 2:
             chosen = chosen[:2]
         return chosen
+
+
+def _bigram_overlap(terms: list[str], stems: list[str]) -> float:
+    """Fraction of the question's consecutive key-term pairs that stand together in the sentence."""
+    pairs = set(zip(terms, terms[1:]))
+    if not pairs:
+        return 0.0
+    return len(pairs & set(zip(stems, stems[1:]))) / len(pairs)
+
+
+def _heading_like(s: str) -> bool:
+    """Headings and bylines: no sentence punctuation and mostly capitalised words."""
+    ws = [w for w in re.findall(r"[^\W\d_][\w’'-]*", s) if w.lower() not in ("of", "the", "and", "a", "an", "in", "on", "for", "to", "its", "is")]
+    if not ws or s.rstrip()[-1:] in ".!?”\"":
+        return False
+    return sum(w[0].isupper() for w in ws) >= 0.8 * len(ws) and len(ws) > 1 and ":" not in s
 
 
 def _proper_tokens(cands: list[_Cand]) -> set[str]:
