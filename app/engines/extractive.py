@@ -99,7 +99,14 @@ class ExtractiveEngine:
         if info.focus and not any(info.focus in c.stems for c in cands):
             return Draft(abstained=True, reason=f"the passages never mention {info.focus!r}")
         ptexts = {i: h.chunk.text for i, h in enumerate(passages, 1)}
+        if self._presupposes(info) and not self._followup:
+            absent = [t for t in info.key_stems if not numbers(t) and not any(t in c.stems for c in cands)]
+            if absent:  # "Why did X lift ...": the passages never say that X lifted anything
+                return Draft(abstained=True, reason=f"the passages never mention {', '.join(absent)!r}: the question's premise is not in the sources")
         valid = [c for c in cands if self._fits(info, c, proper, ptexts[c.passage])]
+        if self._presupposes(info):
+            qn = {n for n in info.names if not (" " not in n and info.text.startswith(n)) and n not in _DEMONYMS}
+            valid = [c for c in valid if all(fold(n) in fold(c.ctx) for n in qn)]
         wanted = self._distinctive_names(info, cands)
         if wanted:
             texts = {i: fold(h.chunk.text) for i, h in enumerate(passages, 1)}
@@ -148,7 +155,7 @@ class ExtractiveEngine:
                 if enum:  # an enumeration right after the topical sentence answers a list question
                     c.rel = max(c.rel, 0.55 * c.sem + 0.45 * min(1.0, c.own + c.near)) + 0.04 * min(4, c.text.count(","))
             elif info.qtype == DESCRIBE and info.subject and info.subject in c.text:
-                c.rel += 0.1
+                c.rel += 0.05
             elif info.qtype == PERSON and self._person_names(info, c.text, set()):
                 c.rel += 0.05
 
@@ -249,6 +256,11 @@ class ExtractiveEngine:
             last = fold(info.subject.split()[-1]) if info.subject else ""
             return bool(last) and last in fold(s) and bool(_ROLE.search(s) or re.search(rf"{re.escape(info.subject.split()[-1])},\s+(a|an|the)\b", s))
         return True
+
+    @staticmethod
+    def _presupposes(info: QuestionInfo) -> bool:
+        """Why/when/how-did questions take their premise as given: it must be in the sources."""
+        return bool(re.match(r"^(why|when)\b", info.text, re.I))
 
     @staticmethod
     def _distinctive_names(info: QuestionInfo, cands: list[_Cand]) -> list[set[str]]:
