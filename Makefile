@@ -38,7 +38,7 @@ bench: setup
 
 eval: setup
 	$(BIN)/dossier eval run eval/datasets/seed-dev.jsonl --engine extractive
-	$(BIN)/dossier eval run eval/datasets/seed-dev.jsonl --engine llm
+	$(BIN)/dossier eval run eval/datasets/seed-dev.jsonl --engine llm --local-llm
 
 clean:
 	rm -rf $(VENV) data test-artifacts .pytest_cache

@@ -28,7 +28,9 @@ LABEL_MAP = {"supports": "supported", "partly": "partial", "doesnt": "unsupporte
 CLASSES = ("supported", "partial", "unsupported")
 DEFAULT_LABELS = Path(__file__).resolve().parent / "datasets" / "support-labels.jsonl"
 DEFAULT_OUT = Path(__file__).resolve().parent / "calibration.json"
-_LABEL_FIELDS = ("id", "sentence", "passage", "label", "note", "source")
+_LABEL_FIELDS = ("id", "sentence", "passage", "label", "note", "source",
+                 # written by the app's grading tab beside the core fields
+                 "question", "doc_id", "chunk_id", "start", "end", "grader", "at")
 
 ProgressFn = Callable[[int, int, str], None]
 

@@ -1,6 +1,8 @@
 """`dossier eval ...` commands (registered on the `dossier` CLI through the `dossier.cli` entry point)."""
 from __future__ import annotations
 
+import contextlib
+
 import json
 from datetime import datetime
 from pathlib import Path
@@ -68,6 +70,7 @@ def run_cmd(
     store: Optional[Path] = typer.Option(None, "--store", help="Use this existing data dir instead of a fresh OUT/store (nothing is ingested)."),
     corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus TOML (default: NAME.corpus.toml next to the dataset)."),
     as_json: bool = typer.Option(False, "--json", help="Print report.json to stdout (no progress bar)."),
+    local_llm: bool = typer.Option(False, "--local-llm", help="Start a llama.cpp server with the bundled SmolLM2 on loopback for this run."),
 ):
     """Evaluate an engine on a dataset (fresh store, every question answered and scored).
 
@@ -80,7 +83,16 @@ def run_cmd(
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         out_dir = _EVAL_DIR / "runs" / f"{name}-{engine}{'-strict' if strict else ''}-{stamp}"
     settings = _settings(ctx)
-    with _progress("eval", as_json) as bar:
+    stack = contextlib.ExitStack()
+    if local_llm:
+        from app.local_llm import LLMServerError, running_llm_server
+
+        try:
+            settings.llm.base_url = stack.enter_context(running_llm_server())
+        except LLMServerError as exc:
+            raise _user_error(f"local LLM server: {exc}") from exc
+        settings.llm.provider = "openai-like"
+    with stack, _progress("eval", as_json) as bar:
         task = bar.add_task("ingesting the corpus", total=None)
 
         def progress(done: int, total: int, item_id: str) -> None:

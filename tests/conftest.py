@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.llm_server import LLMServerError, running_llm_server
+from app.local_llm import LLMServerError, running_llm_server
 
 
 @pytest.fixture(scope="session")

@@ -71,3 +71,18 @@ def test_real_calibration_on_a_slice(tmp_path, eval_embedder, eval_settings):  #
     assert sum(sum(row.values()) for row in held["confusion"].values()) == held["n"]
     out = write_calibration(res, tmp_path / "cal.json")
     assert json.loads(out.read_text())["labels_sha256"] == before
+
+
+def test_labels_written_by_the_grading_tab_load(tmp_path):
+    """The app's grading tab appends labels with provenance fields; calibration reads them."""
+    import json
+
+    from eval.calibrate import load_labels
+
+    p = tmp_path / "labels.jsonl"
+    p.write_text(json.dumps({"id": "g1", "sentence": "The cameras see 110 meters.", "passage": "cameras ... 110 meters",
+                             "label": "supports", "note": "", "source": "grading-tab", "question": "How far?",
+                             "doc_id": "d1", "chunk_id": "d1:0-10", "start": 0, "end": 10, "grader": "ana",
+                             "at": "2026-11-25T03:00:00Z"}) + "\n")
+    labels = load_labels(p)
+    assert [(x.id, x.label) for x in labels] == [("g1", "supports")]

@@ -121,6 +121,9 @@ def test_engine_errors_become_a_message_not_a_crash(seed_index):
     msg = C.chat_messages(turns)[-1]["content"]
     assert msg.startswith('<div class="error">') and "The llm engine could not answer" in msg
     assert C.write_exports(ui, turns) == (None, None)
+    crash = services(seed_index.svc, answerer=ScriptedAnswerer(error=RuntimeError("disk on fire")))
+    turns = list(C.ask(crash, "q?", turns, engine="extractive", strict=False, k=6, filters=C.make_filters([], [], [], "", "")))[-1]
+    assert "Something went wrong" in turns[-1].error and "disk on fire" in turns[-1].error
 
 
 def test_exports_are_markdown_files_with_footnotes(seed_ui):

@@ -2,6 +2,7 @@
 write the Markdown exports. Plain Python over `UIServices`; the layout wires them to components."""
 from __future__ import annotations
 
+import logging
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -15,6 +16,8 @@ from ingest.manifest import normalize_date
 
 from . import rendering as R
 from .services import UIServices
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -99,6 +102,11 @@ def ask(svc: UIServices, question: str, turns: list[ChatTurn], *, engine: str, s
         yield turns
     except ValueError as exc:
         turn.error = str(exc)
+        turn.streaming = None
+        yield turns
+    except Exception as exc:  # the chat must survive anything one question triggers; the log has the traceback
+        log.exception("answering %r failed", question)
+        turn.error = f"Something went wrong while answering ({exc.__class__.__name__}: {str(exc)[:200]})"
         turn.streaming = None
         yield turns
 

@@ -1,4 +1,4 @@
-"""A real llama.cpp OpenAI-compatible server with the bundled SmolLM2-135M-Instruct GGUF, for tests.
+"""A real llama.cpp OpenAI-compatible server with the bundled SmolLM2-135M-Instruct GGUF, for tests and `make eval`.
 
 Not a test module: `tests/conftest.py` wraps `running_llm_server()` in the session fixture
 `llm_server`, which yields the base URL ("http://127.0.0.1:PORT/v1").
