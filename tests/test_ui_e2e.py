@@ -424,3 +424,26 @@ def test_llm_engine_streams_in_the_browser(browser, llm_server, tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_amnesty_question_then_pdf_upload_answered_without_restart(page, server):
+    """The issue's acceptance path: a short cited answer with the highlighted quote, then a PDF added
+    while the app runs and asked about (its page number on the card)."""
+    from playwright.sync_api import expect
+
+    bot = ask(page, "What did Amnesty say about the asylum system?", 1)
+    expect(bot).to_contain_text("functioning asylum system")
+    expect(page.locator("#sources mark").first).to_contain_text("asylum system")
+
+    open_tab(page, "Library")
+    pdf = REPO / "tests" / "fixtures" / "two-pages.pdf"
+    page.set_input_files("#upload input[type=file]", files=[str(pdf)])
+    page.wait_for_function("() => document.querySelector('#upload')?.innerText.includes('two-pages')")
+    page.click("#add-docs")
+    expect(page.locator("#ingest-result")).to_contain_text("ingested", timeout=60_000)
+    open_tab(page, "Chat")
+    bot2 = ask(page, "How many thermal cameras were delivered in Pinsk?", 2)
+    expect(bot2).to_contain_text("14 thermal cameras")
+    expect(page.locator("#sources")).to_contain_text("p. 2")
+    shot(page, "12-pdf-upload-answer")
+    assert not page.errors
