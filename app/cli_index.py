@@ -65,7 +65,7 @@ def ingest(
         counts = ", ".join(f"{v} {k}" for k, v in report.counts().items()) or "nothing to do"
         rate = report.embedded_chunks / report.seconds if report.seconds else 0.0
         embedded = f"{report.embedded_chunks} chunks embedded" if report.embedded_chunks else "no embedding needed"
-        out.print(f"{counts}; {embedded} in {report.seconds:.1f} s ({rate:.0f} chunks/s)")
+        out.print(f"{counts}; {embedded} in {report.seconds:.1f} s ({rate:.1f} chunks/s)")
         if report.repaired:
             out.print(f"repaired: removed vectors of {report.repaired} interrupted write(s)")
     return 1 if report.failed else 0
