@@ -7,6 +7,7 @@ from settings (fitted by `dossier eval calibrate`).
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -33,6 +34,29 @@ class Verdict:
 
 
 _MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+
+
+@dataclass(frozen=True)
+class _Passage:
+    folded: str
+    stems: frozenset
+    numbers: frozenset
+    words: frozenset  # folded words and name tokens
+    sentences: tuple
+    negation: bool
+
+
+@functools.lru_cache(maxsize=4096)
+def _prep(passage: str) -> _Passage:
+    """What the checks need from a passage, computed once per passage text."""
+    return _Passage(
+        folded=" ".join(fold(passage).split()),
+        stems=frozenset(content_stems(passage)),
+        numbers=frozenset(numbers(passage)),
+        words=frozenset(name_tokens(passage) | {fold(w) for w in re.findall(r"[^\W_]+", passage)}),
+        sentences=tuple(passage[a:b] for a, b in sentence_spans(passage)) or (passage,),
+        negation=has_negation(passage),
+    )
 
 
 def strip_markers(text: str) -> str:
@@ -62,20 +86,19 @@ class Verifier:
 
     def check(self, sentence: str, passages: Sequence[str]) -> Verdict:
         sentence = strip_markers(sentence)
-        passages = [p for p in passages if p and p.strip()]
-        if not sentence or not passages:
+        preps = [_prep(p) for p in passages if p and p.strip()]
+        if not sentence or not preps:
             return Verdict("unsupported", 0.0)
-        joined = "\n".join(passages)
-        f_sent, f_pass = " ".join(fold(sentence).split()), " ".join(fold(joined).split())
-        if len(f_sent) >= 12 and f_sent.rstrip(".") in f_pass:
+        f_sent = " ".join(fold(sentence).split())
+        if len(f_sent) >= 12 and any(f_sent.rstrip(".") in p.folded for p in preps):
             return Verdict("supported", 1.0, 1.0, 1.0, verbatim=True)
         stems = content_stems(sentence)
-        pstems = set(content_stems(joined))
+        pstems = set().union(*(p.stems for p in preps))
         coverage = (sum(1 for s in stems if s in pstems) / len(stems)) if stems else 0.0
-        missing_numbers = sorted(numbers(sentence) - numbers(joined))
-        pnames = name_tokens(joined) | {fold(w) for w in re.findall(r"[^\W_]+", joined)}
-        missing_names = sorted(t for t in name_tokens(sentence) if t not in pnames)
-        psents = [joined[a:b] for a, b in sentence_spans(joined)] or [joined]
+        missing_numbers = sorted(numbers(sentence) - set().union(*(p.numbers for p in preps)))
+        pwords = set().union(*(p.words for p in preps))
+        missing_names = sorted(t for t in name_tokens(sentence) if t not in pwords)
+        psents = [s for p in preps for s in p.sentences]
         similarity, best = 0.0, psents[0]
         if self.embed is not None:
             vecs = self._vectors([sentence] + psents)
@@ -84,7 +107,8 @@ class Verifier:
             similarity, best = float(max(0.0, sims[i])), psents[i]
         else:
             similarity = coverage
-        negation_flip = has_negation(sentence) != has_negation(best) and has_negation(sentence) != has_negation(joined)
+        neg = has_negation(sentence)
+        negation_flip = neg != has_negation(best) and neg != any(p.negation for p in preps)
         score = self.w_coverage * coverage + (1 - self.w_coverage) * similarity
         if missing_numbers:
             score = min(score, self.partial_threshold - 0.01)
