@@ -22,7 +22,7 @@ class AnswerSettings(BaseModel):
     max_sentences: int = Field(3, ge=1, le=12, description="Most sentences in an extractive answer to a factoid question.")
     max_sentences_why: int = Field(5, ge=1, le=20, description="Most sentences for why/what-concerns questions.")
     min_relevance: float = Field(0.35, ge=0, le=1, description="Least question-sentence relevance an extractive answer sentence needs.")
-    support_threshold: float = Field(0.62, ge=0, le=1, description="Verifier score at or above which a sentence is 'supported'.")
+    support_threshold: float = Field(0.72, ge=0, le=1, description="Verifier score at or above which a sentence is 'supported' (fitted by `dossier eval calibrate`).")
     partial_threshold: float = Field(0.4, ge=0, le=1, description="Verifier score at or above which a sentence is 'partial'.")
 
 

@@ -64,7 +64,7 @@ def strip_markers(text: str) -> str:
 
 
 class Verifier:
-    def __init__(self, embed: EmbedFn | None, support_threshold: float = 0.62, partial_threshold: float = 0.4,
+    def __init__(self, embed: EmbedFn | None, support_threshold: float = 0.72, partial_threshold: float = 0.4,
                  w_coverage: float = 0.5):
         self.embed = embed
         self.support_threshold = support_threshold
