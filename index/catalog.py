@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS chunks (
   page INTEGER, section TEXT, n_tokens INTEGER
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ord);
+CREATE INDEX IF NOT EXISTS documents_sha ON documents(sha256);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS ingest_log (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT, source TEXT, status TEXT, code TEXT, reason TEXT, doc_id TEXT

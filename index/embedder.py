@@ -42,6 +42,10 @@ class Embedder:
 
                 hf_logging.disable_progress_bar()
                 hf_logging.set_verbosity_error()
+                if self.settings.torch_threads:
+                    import torch
+
+                    torch.set_num_threads(self.settings.torch_threads)
 
                 self._model = SentenceTransformer(str(self.path), device=self.settings.embed_device, local_files_only=True)
         return self._model
