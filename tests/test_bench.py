@@ -85,7 +85,7 @@ def test_smoke_ingest_and_query_bench(tmp_path):
     for block in (q, q.get("experiment_one_torch_thread") or q):
         for key in ("retrieval", "answer"):
             lat = block[key]["latency_ms"]
-            assert block[key]["queries"] == 3 and lat["n"] == 3
+            assert 1 <= block[key]["queries"] <= 3 and lat["n"] == block[key]["queries"]
             assert lat["p50"] <= lat["p95"] <= lat["p99"] <= lat["max"]
     assert 0 <= q["retrieval"]["source_doc_in_top_k"] <= 1 and "embed" in q["retrieval"]["stages_median_ms"]
 

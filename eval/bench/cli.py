@@ -418,7 +418,53 @@ def _auto_notes(result: dict) -> list[str]:
     if ll.get("speedup_same_documents") is not None and ll["speedup_same_documents"] < 2:
         notes.append("Both ingest routes are bound by the same embedder (MiniLM on 2 CPU cores), so no pipeline-only change can reach "
                      "2x over llama-index; only a cheaper embedder path (quantized/ONNX, shorter sequences) can.")
+    d = ing.get("dossier") or {}
+    calls = d.get("calls") or {}
+    if calls.get("store_upsert") and d.get("documents") and calls["store_upsert"] >= d["documents"]:
+        notes.append(f"The Ingestor writes vectors with one Chroma upsert per document ({calls['store_upsert']:,} calls, "
+                     f"{d['stages_s']['store_upsert']} s) and one SQLite transaction per document "
+                     f"({d['stages_s']['catalog_put_document']} s): one upsert per flush would cut the calls "
+                     f"{calls['store_upsert'] / max(1, calls.get('embed', 1)):.0f}-fold (each is an HTTP request in server mode).")
+    if ing.get("bm25_build_s") is not None:
+        notes.append(f"BM25 is rebuilt from every chunk by the first query after any catalog change: {ing['bm25_build_s']} s at "
+                     f"{d.get('chunks', 0):,} chunks (linear in the corpus; not part of the Ingestor's time).")
     for size, q in (result.get("query") or {}).items():
         if "skipped" in q:
             notes.append(f"Queries at {_label(int(size))}: {q['skipped']}.")
+            continue
+        ex = q.get("experiment_one_torch_thread")
+        if ex:
+            notes.append(
+                f"At {_label(int(size))}: with torch at 1 thread (interleaved in the same process) retrieval p50/p95 "
+                f"{ex['retrieval']['latency_ms']['p50']}/{ex['retrieval']['latency_ms']['p95']} ms vs "
+                f"{q['retrieval']['latency_ms']['p50']}/{q['retrieval']['latency_ms']['p95']} ms at the default "
+                f"{q.get('torch_threads')} threads; answers {ex['answer']['latency_ms']['p50']}/{ex['answer']['latency_ms']['p95']} "
+                f"vs {q['answer']['latency_ms']['p50']}/{q['answer']['latency_ms']['p95']} ms.")
+        st = q["answer"].get("stages_median_ms") or {}
+        if st.get("answer") and st.get("total"):
+            notes.append(f"At {_label(int(size))}: the extractive engine's own step is {st['answer']:.0f} of {st['total']:.0f} ms "
+                         f"(median): it embeds every candidate sentence of the {q['k']} passages at question time; "
+                         f"retrieval is {st.get('retrieve', 0):.0f} ms.")
     return notes
+
+
+@bench_app.command("render")
+def render_cmd(
+    result_json: Path = typer.Argument(Path("eval/bench-results/latest.json"), help="A result JSON written by a bench command."),
+):
+    """Re-render a result's targets and Markdown from its JSON (the measurements are not touched)."""
+    from .report import markdown, targets
+
+    result = json.loads(result_json.read_text(encoding="utf-8"))
+    plan = result.get("plan")
+    if plan:
+        chosen = next((r["chunks"] for r in plan["sizes"] if r["label"] == plan["chosen"]), None)
+        if chosen is not None:
+            forced = "--size" in result.get("command", "") and "--size auto" not in result.get("command", "")
+            plan["note"] = plan_note(plan["sizes"], chosen, plan["budget_s"] / 60, plan["probe_chunks_per_s"], forced=forced)
+    result["targets"] = targets(result)
+    result["notes"] = _auto_notes(result)
+    result_json.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    md = result_json.with_suffix(".md")
+    md.write_text(markdown(result), encoding="utf-8")
+    _log(f"re-rendered {md}")

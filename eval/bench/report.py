@@ -78,7 +78,9 @@ def targets(result: dict) -> list[dict]:
     mem_at = mem.get("chunks")
     t = _t("peak RSS holding the store while answering", mem.get("peak_rss_mib"), "<=", 1536, "MiB",
            f"{mem_at} chunks" if mem_at else "", mem.get("error", ""))
-    if mem_at and mem_at < TARGET_SIZE * 0.95 and t["measured"] is not None:
+    if mem.get("invalid"):
+        t["status"], t["note"] = "invalid", mem["invalid"]
+    elif mem_at and mem_at < TARGET_SIZE * 0.95 and t["measured"] is not None:
         t["status"] = f"indicative ({mem_at:,} chunks)"
         t["note"] = "100k store not available: measured at a smaller store, target not judged"
     out.append(t)
@@ -208,6 +210,8 @@ def markdown(result: dict) -> str:
     if mem:
         if "error" in mem:
             L.append(f"- memory probe failed: {mem['error']}")
+        elif mem.get("invalid"):
+            L.append(f"- memory probe figure {mem.get('peak_rss_mib')} MiB is invalid: {mem['invalid']}")
         else:
             L.append(f"- peak RSS of a process holding {mem['chunks']:,} chunks and answering {mem['queries']} questions: "
                      f"**{mem['peak_rss_mib']} MiB** (RSS at end {mem['rss_at_end_mib']} MiB).")
