@@ -7,8 +7,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -28,39 +26,15 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory):
     """URL of a real `chroma run` server on loopback, persisted in a temp dir; stopped afterwards."""
+    from eval.bench.server import chroma_server as running_chroma
+
     if not CHROMA.exists():
         pytest.fail(f"the chroma executable is missing: {CHROMA} (run `make setup`)", pytrace=False)
-    path = tmp_path_factory.mktemp("chroma-server")
-    port = free_port()
-    log = open(path / "server.log", "wb")
-    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-    proc = subprocess.Popen([str(CHROMA), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path / "db")],
-                            stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
     try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"chroma run exited with {proc.returncode}: {(path / 'server.log').read_text()[-2000:]}", pytrace=False)
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"chroma run did not answer its heartbeat within 60 s: {(path / 'server.log').read_text()[-2000:]}",
-                            pytrace=False)
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        with running_chroma(tmp_path_factory.mktemp("chroma-server") / "db") as url:
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(f"chroma server: {exc}", pytrace=False)
 
 
 def test_ingest_and_search_through_a_chroma_server(chroma_server, tmp_path, run_cli):
