@@ -3,8 +3,11 @@ each sentence against its citations (repairing or dropping citations that don't 
 resolve every quote to an exact document span -> the Answer JSON."""
 from __future__ import annotations
 
+import queue
+import re
+import threading
 import time
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from index.retrieval import Filters, Hit
 from ingest.sentences import sentence_spans
@@ -16,17 +19,37 @@ from .textutil import content_stems
 from .verify import Verdict, Verifier
 
 _RANK = {"supported": 2, "partial": 1, "unsupported": 0}
+# A remote engine's whole draft (and a follow-up's condensing) must finish within this many times its
+# request timeout: the timeout alone bounds each read, and an endpoint that trickles a byte at a time
+# never trips it. Drafts longer than any max_tokens allows are cut before verification.
+DEADLINE_FACTOR = 3.0
+MAX_DRAFT_SENTENCES = 40
+# A reply streamed past this many characters per max_tokens token is stopped (a runaway or hostile
+# endpoint; parsing and verifying megabytes would take minutes of CPU).
+MAX_CHARS_PER_TOKEN = 16
 
 
 class Answerer:
     def __init__(self, retriever, settings: AnswerSettings, engines: dict[str, Callable[[], Engine]], verifier: Verifier,
-                 fallback_to_extractive: bool = False):
+                 fallback_to_extractive: bool = False, draft_deadline_s: float | None = None):
         self.retriever = retriever
         self.settings = settings
         self._factories = engines
         self._engines: dict[str, Engine] = {}
         self.verifier = verifier
         self.fallback = fallback_to_extractive
+        self.draft_deadline_s = draft_deadline_s  # None: DEADLINE_FACTOR x the engine's timeout_s, if it has one
+
+    @staticmethod
+    def _reply_budget(eng: Engine) -> int | None:
+        max_tokens = getattr(getattr(eng, "settings", None), "max_tokens", None)
+        return MAX_CHARS_PER_TOKEN * int(max_tokens) + 1000 if max_tokens else None
+
+    def _deadline(self, eng: Engine) -> float | None:
+        if self.draft_deadline_s is not None:
+            return self.draft_deadline_s if self.draft_deadline_s > 0 else None
+        timeout = getattr(getattr(eng, "settings", None), "timeout_s", None)
+        return DEADLINE_FACTOR * float(timeout) if timeout else None
 
     def engine(self, name: str) -> Engine:
         if name not in self._factories:
@@ -57,10 +80,11 @@ class Answerer:
         notice = ""
         t0 = time.perf_counter()
         eng = self.engine(name)
+        deadline = self._deadline(eng)
         standalone = question
         if history:
             try:
-                standalone = eng.condense(question, history)
+                standalone = next(iter(_within(lambda: [eng.condense(question, history)], deadline, "condensing the follow-up")))
             except EngineError:
                 standalone = question
         timings["condense"] = _ms(t0)
@@ -69,11 +93,16 @@ class Answerer:
         timings["retrieve"] = _ms(t1)
         t2 = time.perf_counter()
         draft: Draft | None = None
+        budget, streamed = self._reply_budget(eng), 0
         try:
-            for piece in eng.draft_stream(standalone, hits):
+            for piece in _within(lambda: eng.draft_stream(standalone, hits), deadline, f"the {name} engine"):
                 if isinstance(piece, Draft):
                     draft = piece
                 else:
+                    streamed += len(piece)
+                    if budget and streamed > budget:
+                        raise EngineError(f"the {name} engine's answer ran past {budget} characters, far more than "
+                                          f"its max_tokens allows; stopped")
                     yield piece
         except EngineError as exc:
             if not (self.fallback and name != "extractive"):
@@ -95,6 +124,9 @@ class Answerer:
     def _finish(self, question: str, qid: str | None, engine: str, draft: Draft, hits: list[Hit], strict: bool) -> Answer:
         if draft.abstained or not draft.sentences or not hits:
             return self._abstain(question, qid, engine, hits)
+        if len(draft.sentences) > MAX_DRAFT_SENTENCES:  # a runaway or hostile endpoint: verifying it all takes minutes
+            draft.sentences = draft.sentences[:MAX_DRAFT_SENTENCES]
+            draft.notice = "; ".join(x for x in (draft.notice, f"the answer was cut to its first {MAX_DRAFT_SENTENCES} sentences") if x)
         cites: list[Citation] = []
         keyed: dict[tuple[str, int, int], int] = {}
         verdicts: list[SentenceVerdict] = []
@@ -111,7 +143,7 @@ class Answerer:
                     keyed[key] = len(cites) + 1
                     cites.append(_citation(keyed[key], hit, span))
                 ns.append(keyed[key])
-            verdicts.append(SentenceVerdict(text=ds.text.strip(), citations=ns, support=verdict.label, score=verdict.score))
+            verdicts.append(SentenceVerdict(text=_unmarked(ds.text), citations=ns, support=verdict.label, score=verdict.score))
         if not verdicts:
             return self._abstain(question, qid, engine, hits)
         text = " ".join(v.text + "".join(f" [{n}]" for n in v.citations) for v in verdicts)
@@ -156,6 +188,55 @@ class Answerer:
     def _abstain(self, question: str, qid: str | None, engine: str, hits: list[Hit]) -> Answer:
         closest = [_citation(i, h, (h.chunk.start, h.chunk.end)) for i, h in enumerate(hits[:3], 1)]
         return Answer(id=qid, question=question, answer=ABSTAIN_TEXT, abstained=True, engine=engine, closest=closest)
+
+
+# "[7]", "[3, 4]", "[12-14]": a source's own footnote references inside a quoted sentence. Left in the
+# answer they read as this answer's citation markers (dangling, or pointing at another source).
+_FOOTNOTE = re.compile(r"\s*\[\d{1,4}(?:\s*[,;\u2013-]\s*\d{1,4})*\]")
+
+
+def _unmarked(text: str) -> str:
+    """The sentence as shown in the answer: without marker-like footnote references (the citation's quote
+    keeps the exact source text)."""
+    return _FOOTNOTE.sub("", text).strip()
+
+
+def _within(make: Callable[[], Iterable], seconds: float | None, what: str) -> Iterator:
+    """Iterate make() with the whole iteration bounded by `seconds` (EngineError past it). The iteration
+    runs in a daemon thread: a call stuck in a socket read cannot be interrupted, so it is abandoned (and
+    told to stop at its next item); None runs it here, unbounded."""
+    if not seconds:
+        yield from make()
+        return
+    items: queue.Queue = queue.Queue()
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for item in make():
+                if stop.is_set():
+                    return
+                items.put((True, item))
+            items.put((False, None))
+        except BaseException as exc:  # handed to the caller's thread
+            items.put((False, exc))
+
+    threading.Thread(target=work, daemon=True, name="dossier-engine").start()
+    end = time.monotonic() + seconds
+    try:
+        while True:
+            try:
+                more, item = items.get(timeout=max(0.0, end - time.monotonic()))
+            except queue.Empty:
+                raise EngineError(f"{what} did not finish within {seconds:g} s (the endpoint is too slow or stalled)") from None
+            if more:
+                yield item
+            elif item is None:
+                return
+            else:
+                raise item
+    finally:
+        stop.set()
 
 
 def _citation(n: int, hit: Hit, span: tuple[int, int]) -> Citation:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from rich.markup import escape
 
 from .answer_models import Answer
 from .cli import UserError, cli, ctx_of, emit_json, err, out
@@ -73,7 +74,7 @@ def _read_questions(path: Path) -> list[dict]:
 def print_answer(ans: Answer, catalog) -> None:
     flags = {"partial": " [yellow](partly supported)[/yellow]", "unsupported": " [red](unsupported)[/red]"}
     if ans.notice:
-        err.print(f"[yellow]note:[/yellow] {ans.notice}")
+        err.print(f"[yellow]note:[/yellow] {escape(ans.notice)}")
     if ans.abstained:
         out.print(f"[bold]{ans.answer}[/bold]")
         if ans.closest:

@@ -1,6 +1,7 @@
 """Commands over the index: ingest, search, sources, remove, repair."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import List, Optional
 
@@ -12,6 +13,19 @@ from .cli import UserError, cli, ctx_of, emit_json, err, out
 
 _STATUS_STYLE = {"ingested": "green", "replaced": "green", "unchanged": "dim", "metadata-updated": "cyan",
                  "skipped": "yellow", "failed": "red", "removed": "magenta"}
+
+
+# control characters, and the bidi overrides that make "invoice\u202efdp.exe" display as "invoiceexe.pdf"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _plain(text: str) -> str:
+    """Text from files and documents, shown literally: rich markup ("[/x]" in a folder name or a title)
+    escaped, control characters (a newline or a terminal escape in a file name) shown as \\xNN, bidi
+    overrides as \\uNNNN."""
+    from rich.markup import escape
+
+    return escape(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}", text))
 
 
 @cli.command()
@@ -61,7 +75,8 @@ def ingest(
             style = _STATUS_STYLE.get(r.status, "")
             detail = f" — {r.reason}" if r.reason else ""
             extra = f" ({r.chunks} chunks)" if r.status in ("ingested", "replaced") else ""
-            out.print(f"[{style}]{r.status:>16}[/{style}]  {r.source}{extra}{detail}", markup=True)
+            # paths and reasons are data: "[/x]" in a folder name must print as written, not as markup
+            out.print(f"[{style}]{r.status:>16}[/{style}]  {_plain(r.source)}{extra}{_plain(detail)}", markup=True)
         counts = ", ".join(f"{v} {k}" for k, v in report.counts().items()) or "nothing to do"
         rate = report.embedded_chunks / report.seconds if report.seconds else 0.0
         embedded = f"{report.embedded_chunks} chunks embedded" if report.embedded_chunks else "no embedding needed"
@@ -104,7 +119,7 @@ def search(
         return 0
     for i, h in enumerate(hits, 1):
         page = f", p. {h.chunk.page}" if h.chunk.page else ""
-        out.print(f"[bold]{i}. {h.doc.get('title') or h.chunk.doc_id}[/bold]{page}  "
+        out.print(f"[bold]{i}. {_plain(h.doc.get('title') or h.chunk.doc_id)}[/bold]{page}  "
                   f"[dim]{h.chunk.chunk_id}  [{h.chunk.start}:{h.chunk.end}]  score {h.score:.4f}[/dim]")
         out.print(f"   {snippet(h.chunk.text, query)}\n", markup=False)
     return 0
@@ -164,8 +179,8 @@ def sources(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", he
     table = Table(Column("doc_id", no_wrap=True), Column("kind", no_wrap=True), Column("date", no_wrap=True), "title",
                   "publisher", Column("chunks", no_wrap=True, justify="right"), "source")
     for d in docs:
-        table.add_row(d["doc_id"], d["kind"] or "", d["date"] or "", (d["title"] or "")[:60], (d["publisher"] or "")[:30],
-                      str(d["n_chunks"]), d["url"] or d["source"])
+        table.add_row(*(_plain(x) for x in (d["doc_id"], d["kind"] or "", d["date"] or "", (d["title"] or "")[:60],
+                                            (d["publisher"] or "")[:30], str(d["n_chunks"]), d["url"] or d["source"])))
     out.print(table)
     return 0
 

@@ -87,6 +87,7 @@ def serve(
     from .server import create_app
 
     svc = app_ctx.index
+    svc.hold_store_lock("serve")  # the app writes (Library tab): other processes get "store in use by pid N"
     err.print("loading the embedder and index…")
     if svc.catalog.chunk_count():
         svc.retriever.search("warm up", k=1)  # loads the embedder, opens Chroma, builds BM25 once

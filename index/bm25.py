@@ -6,14 +6,18 @@ The index is rebuilt from the catalog when the catalog's version changes and per
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
 
 from .catalog import Catalog
 
+_POINTER = "current.json"  # {"version": n, "dir": name}: which saved index is the current one
 _TOKEN = r"(?u)\b\w+\b"  # keep one-character tokens and bare numbers: names and figures matter here
 
 
@@ -47,14 +51,19 @@ class BM25Index:
     def _load(self, version: int) -> bool:
         import bm25s
 
-        path = self.folder / "current"
-        info = path / "dossier.json"
-        if not info.exists():
+        try:
+            pointer = json.loads((self.folder / _POINTER).read_text())
+            path = self.folder / pointer["dir"]
+        except (OSError, ValueError, KeyError, TypeError):
+            path = self.folder / "current"  # the layout before the pointer file
+        try:
+            meta = json.loads((path / "dossier.json").read_text())
+            if meta.get("version") != version:
+                return False
+            model = bm25s.BM25.load(str(path), mmap=True, show_progress=False)
+        except Exception:  # missing, half-removed by another process, damaged: rebuild from the catalog
             return False
-        meta = json.loads(info.read_text())
-        if meta.get("version") != version:
-            return False
-        self._model = bm25s.BM25.load(str(path), mmap=True, show_progress=False)
+        self._model = model
         self._set_ids(meta["chunk_ids"], meta["doc_ids"], version)
         return True
 
@@ -70,19 +79,40 @@ class BM25Index:
         if texts:
             model = bm25s.BM25()
             model.index(_tokens(texts), show_progress=False)
-            tmp = self.folder / f"tmp-{version}"
-            shutil.rmtree(tmp, ignore_errors=True)
-            tmp.mkdir(parents=True)
-            model.save(str(tmp), show_progress=False)
-            (tmp / "dossier.json").write_text(json.dumps({"version": version, "chunk_ids": ids, "doc_ids": docs}))
-            cur = self.folder / "current"
-            old = self.folder / f"old-{version}"
-            if cur.exists():
-                cur.rename(old)
-            tmp.rename(cur)
-            shutil.rmtree(old, ignore_errors=True)
+            try:
+                self._save(model, version, ids, docs)
+            except OSError:
+                pass  # a read-only data dir: the index still serves from memory
         self._model = model
         self._set_ids(ids, docs, version)
+
+    def _save(self, model, version: int, ids: list[str], docs: list[str]) -> None:
+        """Save under a name no other process uses, then switch the pointer file atomically (os.replace):
+        the server and a CLI search may rebuild the same version at the same time without clashing."""
+        name = f"v{version}-{os.getpid()}-{secrets.token_hex(4)}"
+        tmp = self.folder / (name + ".tmp")
+        tmp.mkdir(parents=True)
+        model.save(str(tmp), show_progress=False)
+        (tmp / "dossier.json").write_text(json.dumps({"version": version, "chunk_ids": ids, "doc_ids": docs}))
+        tmp.rename(self.folder / name)
+        pointer = self.folder / f"{_POINTER}.{name}"
+        pointer.write_text(json.dumps({"version": version, "dir": name}))
+        os.replace(pointer, self.folder / _POINTER)
+        # other versions go; files another process still has mapped stay readable until it closes them
+        now = time.time()
+        for old in self.folder.iterdir():
+            if old.name == name or old.name == _POINTER:
+                continue
+            try:
+                if old.name.endswith(".tmp") or old.name.startswith(_POINTER + "."):
+                    if now - old.stat().st_mtime < 600:  # another process may be writing it right now
+                        continue
+                if old.is_dir():
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    old.unlink(missing_ok=True)
+            except OSError:
+                pass
 
     def _set_ids(self, ids: list[str], docs: list[str], version: int) -> None:
         self._chunk_ids = ids

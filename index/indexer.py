@@ -8,7 +8,6 @@ returned by retrieval and are removed by `repair`.
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -78,12 +77,12 @@ def _now() -> str:
 
 class Ingestor:
     def __init__(self, service: IndexService, *, overrides: dict[str, str] | None = None,
-                 manifests: ManifestIndex | None = None, flush_chunks: int = 512):
+                 manifests: ManifestIndex | None = None, flush_chunks: int | None = None):
         self.svc = service
         self.settings = service.ingest_settings
         self.overrides = {k: v for k, v in (overrides or {}).items() if v}
         self.manifests = manifests or ManifestIndex([])
-        self.flush_chunks = flush_chunks
+        self.flush_chunks = flush_chunks or self.settings.flush_chunks
         self.archive_dir = service.data_dir / "archive"
 
     # --- public -------------------------------------------------------------------------
@@ -91,23 +90,21 @@ class Ingestor:
         t0 = time.perf_counter()
         report = IngestReport()
         svc = self.svc
-        svc.check_catalog_fingerprint()
-        svc.store  # open the vector store first: a wrong URL or embedder fails before any reading or embedding
-        marker = svc.data_dir / "ingest.inprogress"
-        if marker.exists():
-            report.repaired = svc.repair()
-        marker.write_text(str(os.getpid()))
-        sources, missing = expand_inputs(inputs)
-        for item, reason in missing:
-            report.results.append(FileResult(item, "failed", reason, "missing"))
-        self._process(sources, report, progress)
-        order = {s: i for i, s in enumerate(sources)}
-        report.results.sort(key=lambda r: order.get(r.source, -1))
-        if prune:
-            report.results.extend(self.prune())
-        # removed only after a run that finished: a crash or Ctrl-C mid-write leaves the marker, and
-        # the next run removes the vectors that write left behind
-        marker.unlink(missing_ok=True)
+        # the data dir's writer lock first (StoreInUse when another process writes), before anything opens
+        with svc.writing("ingest"):
+            svc.check_catalog_fingerprint()
+            svc.store  # open the vector store first: a wrong URL or embedder fails before any reading or embedding
+            report.repaired = svc.repaired
+            sources, missing = expand_inputs(inputs)
+            for item, reason in missing:
+                report.results.append(FileResult(item, "failed", reason, "missing"))
+            self._process(sources, report, progress)
+            order = {s: i for i, s in enumerate(sources)}
+            report.results.sort(key=lambda r: order.get(r.source, -1))
+            if prune:
+                report.results.extend(self.prune())
+        # the journal is removed only after a run that finished: a crash, kill or Ctrl-C mid-write leaves
+        # it, and the next writer removes the vectors that write left behind
         for r in report.results:
             svc.catalog.log(_now(), r.source, r.status, r.code, r.reason, r.doc_id)
         report.seconds = time.perf_counter() - t0
@@ -252,7 +249,8 @@ class Ingestor:
                 report.results.append(p.result)
             return 0
         pos = 0
-        store, cat = self.svc.store, self.svc.catalog
+        svc = self.svc
+        store, cat = svc.store, svc.catalog
         for p in batch:
             n = len(p.chunks)
             vecs = vectors[pos:pos + n]
@@ -260,6 +258,7 @@ class Ingestor:
             assert p.doc is not None
             ids = [c.chunk_id for c in p.chunks]
             metas = [{"doc_id": c.doc_id, "ord": c.ord, "start": c.start, "end": c.end} for c in p.chunks]
+            svc.note_writing([p.doc.doc_id, p.replaces or ""])  # before any vector is written
             stale = []
             if p.replaces == p.doc.doc_id:  # same content, new chunking: drop vectors not rewritten
                 stale = [cid for cid in cat.chunk_ids_for(p.doc.doc_id) if cid not in set(ids)]

@@ -54,7 +54,14 @@ class VectorStore:
         want = {"embedder": embedder_id, "chunking": fingerprint}
         if dim:
             want["dim"] = dim
-        coll = self.client.get_or_create_collection(name=name, metadata={**want, "hnsw:space": "cosine"}, embedding_function=None)
+        try:
+            coll = self.client.get_or_create_collection(name=name, metadata={**want, "hnsw:space": "cosine"},
+                                                        embedding_function=None)
+        except Exception as exc:  # chromadb's validation of the name, or a store it cannot open
+            if "name" in str(exc).lower() and "expected" in str(exc).lower():
+                raise StoreUnavailable(f"invalid collection name {name!r} (DOSSIER_INDEX__COLLECTION): expected 3-512 "
+                                       f"characters from [a-zA-Z0-9._-], starting and ending with a letter or digit") from exc
+            raise StoreUnavailable(f"cannot open collection {name!r}: {_first_line(exc)}") from exc
         have = coll.metadata or {}
         for key in ("embedder", "chunking"):
             if have.get(key) and have[key] != want[key]:
@@ -79,6 +86,10 @@ class VectorStore:
     def delete_ids(self, ids: list[str]) -> None:
         for i in range(0, len(ids), 2000):
             self.collection.delete(ids=ids[i:i + 2000])
+
+    def ids_for_doc(self, doc_id: str) -> set[str]:
+        """Every vector id stored for one document."""
+        return set(self.collection.get(where={"doc_id": doc_id}, include=[]).get("ids") or [])
 
     def doc_ids(self) -> set[str]:
         """Distinct doc_ids present in the collection (for repair)."""

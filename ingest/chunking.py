@@ -10,11 +10,14 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from .models import Chunk, Document
-from .sentences import paragraph_spans, sentence_spans
+from .sentences import paragraph_spans, sentence_spans, within_punkt_budget
 from .settings import IngestSettings
 from .tokens import get_encoding
 
 CHUNKER_VERSION = "3"
+# More characters than this per token is taken as "over the limit" without encoding (cl100k_base
+# averages ~4 characters per token on prose; a text averaging 16+ is a run of repeated characters).
+_MAX_CHARS_PER_TOKEN = 16
 
 # Headings found in the text itself: legal acts' articles/annexes, markdown headings.
 _HEADING = re.compile(
@@ -23,12 +26,15 @@ _HEADING = re.compile(
 )
 
 
+_WORD = re.compile(r"\S+")
+
+
 def chunking_fingerprint(settings: IngestSettings) -> str:
     key = f"v{CHUNKER_VERSION}|{settings.tokenizer}|{settings.chunk_tokens}|{settings.chunk_overlap}"
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Unit:
     start: int
     end: int
@@ -58,11 +64,15 @@ def chunk_document(doc: Document, settings: IngestSettings) -> list[Chunk]:
         return doc.pages[i].number if i >= 0 else None
 
     units: list[_Unit] = []
+    punkt = within_punkt_budget(text)
     for pa, pb in paragraph_spans(text):
         first = True
-        for sa, sb in sentence_spans(text, pa, pb, doc.meta.language or "en"):
-            n = len(enc.encode(text[sa:sb], disallowed_special=()))
-            if n > settings.chunk_tokens:
+        for sa, sb in sentence_spans(text, pa, pb, doc.meta.language or "en", punkt=punkt):
+            # a sentence far longer in characters than any window holds is split without being encoded
+            # whole: tiktoken is superlinear on long words (10 MB of one "word": ~30 s per encode)
+            too_long = sb - sa > settings.chunk_tokens * _MAX_CHARS_PER_TOKEN
+            n = 0 if too_long else len(enc.encode(text[sa:sb], disallowed_special=()))
+            if too_long or n > settings.chunk_tokens:
                 for wa, wb, wn in _split_long(text, sa, sb, settings.chunk_tokens, enc):
                     units.append(_Unit(wa, wb, wn, first, False, page_of(wa)))
                     first = False
@@ -137,12 +147,13 @@ def _pack(units: list[_Unit], max_tokens: int, overlap: int, text: str, enc) -> 
 
 def _split_long(text: str, a: int, b: int, max_tokens: int, enc) -> list[tuple[int, int, int]]:
     """Split an over-long sentence at whitespace into pieces of at most max_tokens tokens."""
-    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[a:b])]
+    words = ((m.start() - a, m.end() - a) for m in _WORD.finditer(text, a, b))
     pieces: list[tuple[int, int, int]] = []
     cur_start, cur_end, cur_tok = None, None, 0
     for ws, we in words:
-        n = len(enc.encode(text[a + ws : a + we], disallowed_special=())) + 1
-        if n > max_tokens:  # a single giant "word": cut it by characters
+        giant = we - ws > max_tokens * _MAX_CHARS_PER_TOKEN  # cut by characters without encoding it whole
+        n = 0 if giant else len(enc.encode(text[a + ws : a + we], disallowed_special=())) + 1
+        if giant or n > max_tokens:  # a single giant "word": cut it by characters
             if cur_start is not None:
                 pieces.append((a + cur_start, a + cur_end, cur_tok))
                 cur_start, cur_end, cur_tok = None, None, 0

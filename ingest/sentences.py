@@ -40,19 +40,69 @@ def paragraph_spans(text: str, start: int = 0, end: int | None = None) -> list[t
     return [s for s in (_strip(text, a, b) for a, b in spans) if s[1] > s[0]]
 
 
-def sentence_spans(text: str, start: int = 0, end: int | None = None, language: str = "en") -> list[tuple[int, int]]:
+# Punkt costs ~70 us per candidate sentence end (".", "?", "!"): past this many in one text, a plain
+# regular-expression splitter is used instead (10 MB of "Mr. A. B. " took Punkt 214 s).
+PUNKT_BUDGET = 200_000
+
+
+def within_punkt_budget(text: str) -> bool:
+    return text.count(".") + text.count("?") + text.count("!") <= PUNKT_BUDGET
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None, language: str = "en",
+                   punkt: bool = True) -> list[tuple[int, int]]:
     """Sentence spans inside text[start:end]; a sentence never crosses a paragraph break or a line break
-    that ends a heading-like line."""
+    that ends a heading-like line. `punkt=False`: split after every sentence-ending punctuation mark
+    (linear time, for texts past PUNKT_BUDGET)."""
     end = len(text) if end is None else end
-    tok = _punkt(_PUNKT_LANGS.get(language, "english"))
+    tok = _punkt(_PUNKT_LANGS.get(language, "english")) if punkt else _RegexSplitter
     out: list[tuple[int, int]] = []
     for pa, pb in paragraph_spans(text, start, end):
         para = text[pa:pb]
-        for sa, sb in tok.span_tokenize(para):
-            # single newlines inside a paragraph separate lines (lists, headings): split there too
-            for la, lb in _split_lines(para, sa, sb):
-                out.append((pa + la, pa + lb))
+        for ba, bb in _blocks(para):
+            for sa, sb in tok.span_tokenize(para[ba:bb] if (ba, bb) != (0, len(para)) else para):
+                # single newlines inside a paragraph separate lines (lists, headings): split there too
+                for la, lb in _split_lines(para, ba + sa, ba + sb):
+                    out.append((pa + la, pa + lb))
     return out
+
+
+# Punkt gets at most this many characters at once. Its regexes run under NLTK's 5 s ReDoS guard, which a
+# multi-megabyte paragraph full of periods trips (TimeoutError); a single-line 10 MB text is one paragraph.
+_PUNKT_BLOCK = 50_000
+_SENTENCE_END = re.compile(r"[.?!][\"')\]\u2019\u201d]*\s+")
+
+
+class _RegexSplitter:
+    @staticmethod
+    def span_tokenize(s: str):
+        pos = 0
+        for m in _SENTENCE_END.finditer(s):
+            a, b = _strip(s, pos, m.end())
+            if b > a:
+                yield a, b
+            pos = m.end()
+        a, b = _strip(s, pos, len(s))
+        if b > a:
+            yield a, b
+
+
+def _blocks(para: str) -> list[tuple[int, int]]:
+    """(start, end) slices of a paragraph no longer than _PUNKT_BLOCK, cut after the last sentence end
+    (else the last whitespace) in the second half of each slice; a normal paragraph is one slice."""
+    blocks, pos, n = [], 0, len(para)
+    while n - pos > _PUNKT_BLOCK:
+        lo, hi = pos + _PUNKT_BLOCK // 2, pos + _PUNKT_BLOCK
+        cut = 0
+        for m in _SENTENCE_END.finditer(para, lo, hi):
+            cut = m.end()
+        if not cut:
+            ws = max(para.rfind(" ", lo, hi), para.rfind("\n", lo, hi), para.rfind("\t", lo, hi))
+            cut = ws + 1 if ws >= 0 else hi
+        blocks.append((pos, cut))
+        pos = cut
+    blocks.append((pos, n))
+    return blocks
 
 
 def _split_lines(s: str, a: int, b: int) -> list[tuple[int, int]]:

@@ -11,5 +11,6 @@ class IngestSettings(BaseModel):
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused (MiB).")
     max_decompressed_mb: float = Field(200.0, gt=0, description="Refuse archives (DOCX) whose members expand past this (MiB).")
     max_compression_ratio: float = Field(100.0, gt=1, description="Refuse archives whose expansion ratio exceeds this (zip-bomb guard).")
+    flush_chunks: int = Field(512, ge=1, le=100_000, description="Chunks embedded and written per batch: bounds memory, and what a crash mid-ingest loses.")
     fetch_timeout_s: float = Field(30.0, gt=0, description="Timeout for fetching a URL.")
     user_agent: str = Field("dossier/0.1 (+newsroom research tool)", description="User-Agent sent when fetching URLs.")

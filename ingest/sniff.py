@@ -32,7 +32,8 @@ _HTML_START = re.compile(
     r"^(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.IGNORECASE | re.DOTALL
 )
 _HTML_TAG = re.compile(
-    r"<(?:p|div|span|a|br|table|tr|td|h[1-6]|ul|ol|li|script|style|meta|title|link|article|section|img)\b[^>]*>",
+    # [^<>]: a "<p" that never closes stops at the next "<" (with [^>] "<p<p<p..." is quadratic)
+    r"<(?:p|div|span|a|br|table|tr|td|h[1-6]|ul|ol|li|script|style|meta|title|link|article|section|img)\b[^<>]*>",
     re.IGNORECASE,
 )
 _MIN_HTML_TAGS = 5
@@ -61,6 +62,9 @@ def sniff(data: bytes, name: str = "") -> str:
     if data.startswith(b"PK\x03\x04"):
         return _sniff_zip(data, ext)
     head = _text_head(data)
+    if head is not None and not head.strip() and len(data) > _SAMPLE_BYTES and detect_bom(data) is None:
+        # a long run of leading whitespace: judge the text that follows it (the file is not empty)
+        head = _text_head(data.lstrip())
     if head is None:
         kind = filetype.guess(data[:8192])
         if kind is not None:

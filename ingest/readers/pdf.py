@@ -7,6 +7,7 @@ broad `except Exception` that turns the failure into a CorruptFile with a short 
 from __future__ import annotations
 
 import io
+import logging
 from datetime import datetime
 
 from pypdf import PasswordType, PdfReader
@@ -16,6 +17,10 @@ from ingest.errors import CorruptFile, NoText
 from ingest.models import PageSpan, ReadResult
 from ingest.normalize import PARAGRAPH_BREAK, normalize_text
 from ingest.settings import IngestSettings
+
+# pypdf logs what it repairs on damaged files ("EOF marker not found") to stderr through logging's
+# last-resort handler: the per-file report already says what went wrong, in one line
+logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 def read_pdf(data: bytes, settings: IngestSettings) -> ReadResult:
     """Read a PDF: pages joined with a blank line; `pages` gives each page's start offset."""

@@ -1,0 +1,275 @@
+"""One store, several processes: the data dir's writer lock (`<data_dir>/store.lock`, fcntl.flock).
+
+`dossier serve` and a writing command (ingest, remove, repair) hold it; a second writer process gets one
+line, "store in use by pid N; use the app/API or --chroma-url", exit 2, and changes nothing; reading
+commands (sources, search, ask) keep working; the lock dies with its process, kill -9 included.
+With a Chroma server shared by several data dirs, repair never removes another data dir's vectors."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from index import lock as store_lock
+from index.errors import StoreInUse
+from index.indexer import Ingestor
+from tests.conftest import REPO, SEED, SEED_MANIFEST
+
+DOSSIER = [sys.executable, "-c", "from app.cli import main; main()"]
+IN_USE = re.compile(r"^error: store in use by pid (\d+); use the app/API or --chroma-url$")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOSSIER_")}
+    env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "DOSSIER_DATA_DIR": str(data_dir),
+                "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}, **extra)
+    return env
+
+
+def dossier(data_dir: Path, *args: str, timeout: float = 300, **extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(DOSSIER + [str(a) for a in args], cwd=REPO, env=cli_env(data_dir, **extra),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+# Run before `dossier`'s main(): records every DNS lookup and connection to an address that is not on
+# this machine (telemetry, hub downloads, ...) as a JSON line in $NET_AUDIT_OUT.
+NET_AUDIT = textwrap.dedent("""
+    import json, os, sys
+    _out = os.environ["NET_AUDIT_OUT"]
+    _local = ("127.", "::1", "localhost", "0.0.0.0")
+
+    def _hook(event, args):
+        if event == "socket.getaddrinfo":
+            where = str(args[0])
+        elif event == "socket.connect" and isinstance(args[1], tuple):
+            where = str(args[1][0])
+        else:
+            return
+        if where and where != "None" and not where.startswith(_local):
+            with open(_out, "a") as f:
+                f.write(json.dumps({"event": event, "to": where}) + "\\n")
+
+    sys.addaudithook(_hook)
+    from app.cli import main
+    main()
+""")
+
+
+def outside_contacts(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+
+
+@contextlib.contextmanager
+def serving(data_dir: Path, log_path: Path, timeout: float = 180, net_audit: Path | None = None):
+    """A real `dossier serve` on a free loopback port (default host): yields (process, base_url).
+    With net_audit, every contact with an address off this machine is written there."""
+    port = free_port()
+    cmd = DOSSIER if net_audit is None else [sys.executable, "-c", NET_AUDIT]
+    extra = {} if net_audit is None else {"NET_AUDIT_OUT": str(net_audit)}
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(cmd + ["serve", "--port", str(port)], cwd=REPO, env=cli_env(data_dir, **extra),
+                                stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                assert proc.poll() is None, log_path.read_text()[-3000:]
+                try:
+                    if httpx.get(f"{base}/api/health", timeout=2, trust_env=False).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, "server did not come up:\n" + log_path.read_text()[-3000:]
+                time.sleep(0.25)
+            yield proc, base
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+def catalog_state(data_dir: Path) -> tuple:
+    import sqlite3
+
+    con = sqlite3.connect(data_dir / "catalog.sqlite")
+    try:
+        return (sorted(con.execute("SELECT doc_id, sha256, n_chunks FROM documents")),
+                sorted(r[0] for r in con.execute("SELECT chunk_id FROM chunks")))
+    finally:
+        con.close()
+
+
+# --- the lock itself (cheap: no model) ---------------------------------------------------------------
+
+_HOLD = textwrap.dedent("""
+    import sys, time
+    from index import lock
+    lock.acquire(sys.argv[1], "test holder")
+    print("held", flush=True)
+    time.sleep(float(sys.argv[2]))
+""")
+
+
+def test_lock_is_exclusive_between_processes_reentrant_within_one_and_dies_with_its_holder(tmp_path):
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(tmp_path), "60"], cwd=REPO, stdout=subprocess.PIPE,
+                              text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert store_lock.holder(tmp_path) == (holder.pid, "test holder")
+        with pytest.raises(StoreInUse, match=rf"^store in use by pid {holder.pid}; use the app/API or --chroma-url$"):
+            store_lock.acquire(tmp_path, "second writer")
+        assert not store_lock.held_here(tmp_path)
+        holder.send_signal(signal.SIGKILL)  # kill -9: the kernel drops the flock, the stale file blocks nobody
+        holder.wait()
+        with store_lock.store_lock(tmp_path, "writer"):
+            with store_lock.store_lock(tmp_path, "nested"):  # re-entrant in one process (serve -> its own ingest)
+                assert store_lock.held_here(tmp_path)
+            assert store_lock.held_here(tmp_path)
+        assert not store_lock.held_here(tmp_path)
+        assert store_lock.holder(tmp_path) == (None, "")  # released: no stale pid left in the file
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+
+
+def test_a_writer_in_another_process_blocks_ingest_remove_and_repair_but_not_reading(tmp_path, make_service):
+    svc = make_service()
+    (tmp_path / "a.txt").write_text("Northwind Optics delivered 14 thermal cameras to Pinsk in 2016.\n")
+    Ingestor(svc).run([str(tmp_path / "a.txt")])
+    before = catalog_state(svc.data_dir)
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(svc.data_dir), "60"], cwd=REPO, stdout=subprocess.PIPE,
+                              text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        (tmp_path / "b.txt").write_text("Kestrel Holdings financed razor wire in 2019.\n")
+        for call in (lambda: Ingestor(svc).run([str(tmp_path / "b.txt")]),
+                     lambda: svc.remove_document(next(iter(svc.catalog.doc_ids()))),
+                     svc.repair):
+            with pytest.raises(StoreInUse, match=f"pid {holder.pid}"):
+                call()
+        assert catalog_state(svc.data_dir) == before
+        assert svc.retriever.search("thermal cameras Pinsk", k=1)  # reading needs no lock
+    finally:
+        holder.kill()
+        holder.wait()
+    assert Ingestor(svc).run([str(tmp_path / "b.txt")]).counts() == {"ingested": 1}
+
+
+# --- the real commands ------------------------------------------------------------------------------
+
+def _spawn(data: Path, *args) -> subprocess.Popen:
+    return subprocess.Popen(DOSSIER + [str(a) for a in args], cwd=REPO, env=cli_env(data), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _assert_refused(done: dict, names, pid: int) -> None:
+    for name in names:
+        rc, out, err = done[name]
+        assert rc == 2, (name, rc, out, err)
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and IN_USE.match(lines[0]), (name, err)
+        assert int(IN_USE.match(lines[0]).group(1)) == pid
+
+
+def test_cli_writers_get_a_one_line_error_exit_2_while_another_process_writes(tmp_path, make_service):
+    svc = make_service(tmp_path / "data")
+    (tmp_path / "a.txt").write_text("Northwind Optics delivered 14 thermal cameras to Pinsk in 2016.\n")
+    Ingestor(svc).run([str(tmp_path / "a.txt")])
+    before = catalog_state(svc.data_dir)
+    doc_id = before[0][0][0]
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(svc.data_dir), "60"], cwd=REPO, stdout=subprocess.PIPE,
+                              text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        procs = {"ingest": _spawn(svc.data_dir, "ingest", tmp_path / "a.txt"), "remove": _spawn(svc.data_dir, "remove", doc_id),
+                 "repair": _spawn(svc.data_dir, "repair"), "sources": _spawn(svc.data_dir, "sources", "--json")}
+        done = {name: (p.wait(120), *p.communicate()) for name, p in procs.items()}
+        _assert_refused(done, ["ingest", "remove", "repair"], holder.pid)
+        assert done["sources"][0] == 0 and doc_id in done["sources"][1]
+        assert catalog_state(svc.data_dir) == before
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@pytest.mark.slow
+def test_cli_writers_get_a_one_line_error_while_serve_runs_and_readers_still_work(tmp_path):
+    data = tmp_path / "data"
+    first = dossier(data, "ingest", SEED, "--manifest", SEED_MANIFEST, "--json")
+    assert first.returncode == 0, first.stderr
+    before = catalog_state(data)
+    doc_id = before[0][0][0]
+    new = tmp_path / "new.txt"
+    new.write_text("The border post at Lida received 3 radar units in 2020.\n")
+
+    with serving(data, tmp_path / "serve.log") as (server, base):
+        # the second writers: one line, exit 2, nothing changed; all at once, with the readers
+        question = "How far can the cameras detect people?"
+        procs = {"ingest": _spawn(data, "ingest", new), "remove": _spawn(data, "remove", doc_id), "repair": _spawn(data, "repair"),
+                 "sources": _spawn(data, "sources", "--json"), "search": _spawn(data, "search", question, "--json"),
+                 "ask": _spawn(data, "ask", question, "--json")}
+        done = {name: (p.wait(240), *p.communicate()) for name, p in procs.items()}
+        _assert_refused(done, ["ingest", "remove", "repair"], server.pid)
+        for name in ("sources", "search", "ask"):
+            rc, out, err = done[name]
+            assert rc == 0, (name, err[-2000:])
+        assert [d["doc_id"] for d in json.loads(done["sources"][1])["documents"]] == [doc_id]
+        assert json.loads(done["search"][1])["results"]
+        assert "110 meters" in json.loads(done["ask"][1])["answer"]
+        assert catalog_state(data) == before
+        assert httpx.get(f"{base}/api/health", timeout=5, trust_env=False).json()["documents"] == 1
+
+        server.send_signal(signal.SIGKILL)  # even a killed server leaves nothing that blocks the next writer
+        server.wait()
+
+    after = dossier(data, "ingest", new, "--json")
+    assert after.returncode == 0, after.stderr
+    assert [r["status"] for r in json.loads(after.stdout)["results"]] == ["ingested"]
+
+
+# --- a Chroma server shared by two data dirs -------------------------------------------------------
+
+from tests.test_chroma_server import chroma_server  # noqa: E402,F401  (module-scoped fixture: a real `chroma run`)
+
+
+def test_shared_chroma_server_repair_never_removes_another_data_dirs_vectors(chroma_server, tmp_path, make_service):
+    a = make_service(tmp_path / "a", chroma_url=chroma_server)
+    b = make_service(tmp_path / "b", chroma_url=chroma_server)
+    (tmp_path / "one.txt").write_text("Northwind Optics delivered 14 thermal cameras to Pinsk in 2016.\n")
+    (tmp_path / "two.txt").write_text("Kestrel Holdings financed razor wire for Brest in 2019.\n")
+    Ingestor(a).run([str(tmp_path / "one.txt")])
+    (doc_a,) = a.catalog.doc_ids()
+    vectors_a = a.store.ids_for_doc(doc_a)
+    assert vectors_a == set(a.catalog.chunk_ids_for(doc_a))
+
+    # b was interrupted mid-write: its journal names a document whose vectors it had written
+    b.store.upsert(["dlost:0-10"], [b.embedder.embed(["lost"])[0]], [{"doc_id": "dlost", "ord": 0, "start": 0, "end": 10}])
+    b.journal_path.write_text("12345\ndlost\n")
+    report = Ingestor(b).run([str(tmp_path / "two.txt")])  # repairs first, then ingests
+    assert report.repaired == 1 and report.counts() == {"ingested": 1}
+    assert b.store.ids_for_doc("dlost") == set()
+    assert a.store.ids_for_doc(doc_a) == vectors_a  # a's document, unknown to b's catalog, is untouched
+    assert b.repair() == 0 and a.store.ids_for_doc(doc_a) == vectors_a
+    assert a.retriever.search("thermal cameras Pinsk", k=1)[0].chunk.doc_id == doc_a
