@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .dataset import DatasetError
+from .dataset import DatasetError, iter_jsonl
 from .stats import balanced_accuracy, cohen_kappa, precision_recall
 
 LABEL_MAP = {"supports": "supported", "partly": "partial", "doesnt": "unsupported"}
@@ -49,18 +49,9 @@ class SupportLabel:
 
 def load_labels(path: str | Path) -> list[SupportLabel]:
     path = Path(path)
-    if not path.is_file():
-        raise DatasetError(f"{path}: labels file not found")
     out: list[SupportLabel] = []
     seen: set[str] = set()
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        where = f"{path}:{lineno}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(f"{where}: line: expected valid JSON, got a parse error ({exc.msg})") from exc
+    for _lineno, where, obj in iter_jsonl(path, "labels file"):
         if not isinstance(obj, dict):
             raise DatasetError(f"{where}: line: expected a JSON object, got {type(obj).__name__}")
         for f in ("id", "sentence", "passage", "label"):

@@ -165,13 +165,10 @@ def parse_item(obj: Any, where: str) -> DatasetItem:
     )
 
 
-def load_dataset(path: str | Path) -> list[DatasetItem]:
-    """Load and validate a dataset JSONL file (blank lines are ignored)."""
-    path = Path(path)
+def iter_jsonl(path: Path, what: str):
+    """(lineno, "FILE:LINE", object) for each non-blank line of a JSONL file; clear errors otherwise."""
     if not path.is_file():
-        raise DatasetError(f"{path}: dataset not found")
-    items: list[DatasetItem] = []
-    seen: dict[str, int] = {}
+        raise DatasetError(f"{path}: {what} not found")
     for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
@@ -180,6 +177,15 @@ def load_dataset(path: str | Path) -> list[DatasetItem]:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             raise DatasetError(f"{where}: line: expected valid JSON, got a parse error ({exc.msg} at column {exc.colno})") from exc
+        yield lineno, where, obj
+
+
+def load_dataset(path: str | Path) -> list[DatasetItem]:
+    """Load and validate a dataset JSONL file (blank lines are ignored)."""
+    path = Path(path)
+    items: list[DatasetItem] = []
+    seen: dict[str, int] = {}
+    for lineno, where, obj in iter_jsonl(path, "dataset"):
         item = parse_item(obj, where)
         if item.id in seen:
             raise DatasetError(f"{where}: id: expected a unique id, got {item.id!r} again (first on line {seen[item.id]})")
