@@ -12,6 +12,7 @@ a marker is kept with no citations rather than dropped here.
 """
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import re
@@ -490,4 +491,16 @@ def _load_llama(path: str):
             except Exception as e:  # noqa: BLE001
                 raise EngineError(f"could not load GGUF model {path}: {_first_line(str(e))}") from e
             _LLAMAS[path] = (llama, threading.Lock())
+            if len(_LLAMAS) == 1:
+                atexit.register(_close_llamas)
         return _LLAMAS[path]
+
+
+def _close_llamas() -> None:
+    """Free in-process models before interpreter shutdown (llama.cpp's own finalizer fails that late)."""
+    for llama, _lock in list(_LLAMAS.values()):
+        try:
+            llama.close()
+        except Exception:  # noqa: BLE001
+            pass
+    _LLAMAS.clear()
