@@ -248,26 +248,26 @@ class Ingestor:
                 p.result.reason = f"embedding failed: {exc}"
                 report.results.append(p.result)
             return 0
-        pos = 0
         svc = self.svc
         store, cat = svc.store, svc.catalog
-        for p in batch:
-            n = len(p.chunks)
-            vecs = vectors[pos:pos + n]
-            pos += n
+        # journal every document first, then one upsert for the whole flush (one call instead of one per
+        # document: each is an HTTP request in server mode), then switch the catalog document by document
+        svc.note_writing([d for p in batch for d in (p.doc.doc_id if p.doc else "", p.replaces or "")])
+        stale: dict[int, list[str]] = {}
+        for i, p in enumerate(batch):
+            if p.doc is not None and p.replaces == p.doc.doc_id:  # same content, new chunking
+                keep = {c.chunk_id for c in p.chunks}
+                stale[i] = [cid for cid in cat.chunk_ids_for(p.doc.doc_id) if cid not in keep]
+        chunks = [c for p in batch for c in p.chunks]
+        store.upsert([c.chunk_id for c in chunks], vectors,
+                     [{"doc_id": c.doc_id, "ord": c.ord, "start": c.start, "end": c.end} for c in chunks])
+        for i, p in enumerate(batch):
             assert p.doc is not None
-            ids = [c.chunk_id for c in p.chunks]
-            metas = [{"doc_id": c.doc_id, "ord": c.ord, "start": c.start, "end": c.end} for c in p.chunks]
-            svc.note_writing([p.doc.doc_id, p.replaces or ""])  # before any vector is written
-            stale = []
-            if p.replaces == p.doc.doc_id:  # same content, new chunking: drop vectors not rewritten
-                stale = [cid for cid in cat.chunk_ids_for(p.doc.doc_id) if cid not in set(ids)]
-            store.upsert(ids, vecs, metas)
             replaced = cat.put_document(p.doc, p.chunks, self.svc.fingerprint)
             if replaced:
                 store.delete_doc(replaced)
-            if stale:
-                store.delete_ids(stale)
+            if stale.get(i):
+                store.delete_ids(stale[i])
             report.results.append(p.result)
         return len(texts)
 
