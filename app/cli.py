@@ -58,14 +58,8 @@ def emit_json(obj) -> None:
 
 
 def _register_commands() -> None:
-    from . import cli_index  # noqa: F401  (registers ingest/search/sources/remove/repair)
+    from . import cli_ask, cli_index, cli_serve  # noqa: F401  (each registers its commands on `cli`)
 
-    for optional in ("cli_ask", "cli_serve"):
-        try:
-            __import__(f"{__package__}.{optional}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.{optional}":
-                raise
     registered = {g.name for g in cli.registered_groups}
     for ep in entry_points(group="dossier.cli"):
         if ep.name not in registered:  # main() may run more than once in a process (tests, embedding)

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from .server import stop_process
 from .stats import summary
 
 
@@ -120,12 +121,7 @@ def serve_first_answer(store_dir: Path | None = None, question: str = "", *, que
         out["peak_rss_mib"] = _vm_hwm_mib(proc.pid)
         return out
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def memory_probe(store_dir: Path, corpus: Path, queries: int = 30, chroma_url: str | None = None, timeout: float = 900) -> dict:
