@@ -112,9 +112,14 @@ def _pack(units: list[_Unit], max_tokens: int, overlap: int, text: str, enc) -> 
     """Greedy packing: fill a window with whole units; break early at a heading, at a new page or at
     a paragraph start once the window is half full; start the next window with trailing units worth
     at most `overlap` tokens (never across a heading or a page break). A window's size is the token
-    count of its actual text (separators included), never more than `max_tokens`."""
+    count of its actual text (separators included), never more than `max_tokens`.
+
+    Spans strictly advance: each window starts and ends after the previous one. A window that would
+    end where (or before) the previous one ended, i.e. lie inside it (the overlap plus the next unit
+    do not fit, or a paragraph or separator rule stops it early), is retried with one overlapped unit
+    fewer, down to no overlap, which always reaches past the previous end."""
     windows: list[tuple[int, int, int]] = []
-    i = 0
+    i, prev_j = 0, 0
     while i < len(units):
         j, total = i, 0
         while j < len(units):
@@ -132,7 +137,11 @@ def _pack(units: list[_Unit], max_tokens: int, overlap: int, text: str, enc) -> 
         while j - 1 > i and total > max_tokens:
             j -= 1
             total = len(enc.encode(text[units[i].start:units[j - 1].end], disallowed_special=()))
+        if j <= prev_j:  # inside the previous window (only possible while i < prev_j): less overlap
+            i += 1
+            continue
         windows.append((units[i].start, units[j - 1].end, total))
+        prev_j = j
         if j >= len(units):
             break
         # overlap: step back over trailing units of this window, within budget

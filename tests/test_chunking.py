@@ -183,3 +183,33 @@ def test_property_chunks_cover_text_with_exact_offsets(raw, sizes):
     assert len({c.chunk_id for c in chunks}) == len(chunks)
     again = chunk_document(Document("dprop", "prop", "", "text", text, DocumentMeta(language="en")), settings)
     assert [(c.chunk_id, c.start, c.end) for c in again] == [(c.chunk_id, c.start, c.end) for c in chunks]
+
+
+# --- spans strictly advance: no chunk lies inside another ------------------------------------------
+
+def _assert_spans_advance(chunks) -> None:
+    for a, b in zip(chunks, chunks[1:]):
+        assert b.start > a.start and b.end > a.end, ((a.start, a.end), (b.start, b.end))
+    for a in chunks:  # hence no span contains another (checked directly, not only for neighbours)
+        assert not any(b is not a and a.start <= b.start and b.end <= a.end for b in chunks), (a.start, a.end)
+
+
+def test_overlap_never_yields_a_chunk_inside_the_previous_one():
+    # short sentences, then one sentence that fits a window alone but not after the 16-token overlap:
+    # chunker v3 emitted (0, 235) and then (177, 235), a chunk lying inside the one before it
+    long = "The ministry confirmed that " + " ".join(f"camera{i}" for i in range(23)) + " were delivered."
+    text = "Short one here. Another short one. A third short sentence. " * 4 + long + " Final words."
+    doc = Document("dadv", "adv", "", "text", text, DocumentMeta(language="en"))
+    chunks = chunk_document(doc, IngestSettings(chunk_tokens=64, chunk_overlap=16))
+    assert [(c.start, c.end) for c in chunks] == [(0, 235), (193, 476), (477, 489)]
+    assert text[193:235] == "Another short one. A third short sentence."  # overlap kept, only smaller
+    _assert_spans_advance(chunks)
+
+
+@given(_TEXT, st.sampled_from([(32, 0), (32, 8), (32, 24), (48, 40), (64, 16), (64, 64), (256, 32)]))
+@hsettings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_property_chunk_spans_strictly_advance(raw, sizes):
+    text = normalize_text(raw)
+    doc = Document("dprop", "prop", "", "text", text, DocumentMeta(language="en"))
+    chunks = chunk_document(doc, IngestSettings(chunk_tokens=sizes[0], chunk_overlap=sizes[1]))
+    _assert_spans_advance(chunks)
