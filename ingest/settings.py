@@ -13,4 +13,6 @@ class IngestSettings(BaseModel):
     max_compression_ratio: float = Field(100.0, gt=1, description="Refuse archives whose expansion ratio exceeds this (zip-bomb guard).")
     flush_chunks: int = Field(512, ge=1, le=100_000, description="Chunks embedded and written per batch: bounds memory, and what a crash mid-ingest loses.")
     fetch_timeout_s: float = Field(30.0, gt=0, description="Timeout for fetching a URL.")
+    allow_private_urls: bool = Field(False, description="Fetch URLs whose host resolves to a loopback, private, link-local or otherwise non-public address (off: such URLs, and redirects to them, are refused; turn on only for a trusted intranet).")
+    max_redirects: int = Field(5, ge=0, le=20, description="Most redirects followed when fetching a URL (each hop is checked like the first).")
     user_agent: str = Field("dossier/0.1 (+newsroom research tool)", description="User-Agent sent when fetching URLs.")
