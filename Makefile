@@ -19,6 +19,8 @@ $(STAMP): pyproject.toml
 	# CPU build of torch from this machine's disk first, so nothing pulls a CUDA build
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[test]'
+	# the ONNX embedder files (fp32 and int8), exported once from the bundled weights into .venv/var/dossier-onnx
+	$(BIN)/python -m index.onnx_embed
 	touch $(STAMP)
 
 ingest-demo: setup

