@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from index.retrieval import Hit
-from ingest.sentences import sentence_spans
+from ingest.sentences import sentence_spans, within_punkt_budget
 
 from ..answer_models import Draft, DraftSentence, Turn
 from ..settings import LLMSettings
@@ -57,6 +57,9 @@ _MARKER_ITEM = re.compile(r"(\d+)(?:\s*(?:-|\u2013)\s*(\d+))?")
 # chat-template junk: the reply ends at an end-of-turn token; other special tokens are removed
 _END_TOKENS = re.compile(r"<\|im_end\|>|<\|endoftext\|>|<\|eot_id\|>|<\|end\|>|<\|im_start\|>|</s>")
 _SPECIAL_TOKEN = re.compile(r"<\|[A-Za-z0-9_:.\- ]{1,40}\|>|</?s>|<\|[A-Za-z0-9_]*$")
+_TOKEN = re.compile(r"<\|[A-Za-z0-9_:.\- ]{1,40}\|>|</?s>")  # _SPECIAL_TOKEN less the partial one at the end
+_PARTIAL_TOKEN = re.compile(r"<\|[A-Za-z0-9_]*$")
+_JUNK = " \t\n:"  # what may surround "assistant" at the start of a reply
 _ROLE_PREFIX = re.compile(r"^\s*(?:assistant|answer)[ \t]*(?::|\n)\s*", re.IGNORECASE)
 _BULLET = re.compile(r"^(?:[-*\u2022]\s+|\d+[.)]\s+)")
 _ABSTAIN_NORM = re.compile(r"^\W*the sources (?:don't|do not|doesn't|does not) say\b")
@@ -119,13 +122,36 @@ def clean_reply(text: str) -> str:
     return text.strip()
 
 
-def _end_of_turn(text: str) -> int | None:
+def _end_of_turn(text: str, head: str | None = "") -> int | None:
     """Where the reply ends: the first end-of-turn token with some text before it (a leading
-    "<|im_start|>assistant" opens the reply, it does not end it)."""
-    for m in _END_TOKENS.finditer(text):
-        if _SPECIAL_TOKEN.sub("", text[: m.start()]).strip(" \t\n:").lower() not in ("", "assistant"):
-            return m.start()
+    "<|im_start|>assistant" opens the reply, it does not end it). One pass over `text`.
+
+    `head` stands for text already let through before `text` (see `_compact_head`): "" for none,
+    None once that text has content."""
+    pos = 0
+    for m in _TOKEN.finditer(text):
+        seg = text[pos:m.start()]
+        pos = m.end()
+        if _END_TOKENS.fullmatch(m.group()):
+            if head is None:
+                return m.start()
+            # the prefix before this token, special tokens removed (a partial one at its very end too)
+            if (head + _PARTIAL_TOKEN.sub("", seg)).strip(_JUNK).lower() not in ("", "assistant"):
+                return m.start()
+        if head is not None:
+            head = _compact_head(head + seg)
     return None
+
+
+def _compact_head(text: str) -> str | None:
+    """A short stand-in for the start of a reply, as far as `_end_of_turn` is concerned: None once it
+    has content (more than "assistant" and separators: it can never lose that by growing), otherwise
+    the same text with leading separators dropped and trailing ones reduced to one space."""
+    text = text.lstrip(_JUNK)
+    core = text.rstrip(_JUNK)
+    if len(core) > len("assistant"):
+        return None
+    return core + " " if len(core) < len(text) else core
 
 
 def is_abstention(text: str) -> bool:
@@ -177,17 +203,21 @@ def parse_reply(reply: str, n_passages: int) -> Draft:
     if not text:
         raise EngineError("the LLM returned an empty answer")
     clean, groups = _strip_markers(text)
-    spans = sentence_spans(clean)
+    spans = sentence_spans(clean, punkt=within_punkt_budget(clean))
     if not spans:
         if groups:  # markers only: nothing to say
             raise EngineError("the LLM returned an empty answer")
         spans = [(0, len(clean))]
     cites: list[list[int]] = [[] for _ in spans]
-    for p, nums in groups:
+    seen: list[set[int]] = [set() for _ in spans]
+    idx = 0
+    for p, nums in groups:  # positions ascend, and so do the sentence starts: one pass over both
         # the group belongs to the last sentence that starts before it: the one it sits in, or the one it follows
-        idx = max((i for i, (a, _b) in enumerate(spans) if a < p), default=0)
+        while idx + 1 < len(spans) and spans[idx + 1][0] < p:
+            idx += 1
         for n in nums:
-            if 1 <= n <= n_passages and n not in cites[idx]:
+            if 1 <= n <= n_passages and n not in seen[idx]:
+                seen[idx].add(n)
                 cites[idx].append(n)
     # "The sources don't say." (perhaps with a stray marker) abstains; "The sources don't say X. But Y [2]." does not
     if is_abstention(clean[spans[0][0]:spans[0][1]]) and not any(cites[1:]):
@@ -206,21 +236,22 @@ def parse_reply(reply: str, n_passages: int) -> Draft:
 
 
 class _StreamCleaner:
-    """Filters chat-template tokens out of streamed pieces; stops at an end-of-turn token."""
+    """Filters chat-template tokens out of streamed pieces; stops at an end-of-turn token. Work per
+    piece is bounded by the piece (plus a short held-back tail), not by what came before it."""
 
     def __init__(self) -> None:
         self.pending = ""
         self.done = False
-        self.emitted = ""
+        self.head: str | None = ""  # what was let through so far, as _end_of_turn needs it (_compact_head)
 
     def feed(self, piece: str) -> str:
         if self.done:
             return ""
         self.pending += piece
-        cut = _end_of_turn(self.emitted + self.pending)
+        cut = _end_of_turn(self.pending, self.head)
         if cut is not None:
             self.done = True
-            out = self.pending[: max(0, cut - len(self.emitted))]
+            out = self.pending[:cut]
             self.pending = ""
             return self._emit(_SPECIAL_TOKEN.sub("", out))
         # hold back a possible special token that is not complete yet
@@ -236,7 +267,8 @@ class _StreamCleaner:
         return "" if self.done else self._emit(_SPECIAL_TOKEN.sub("", out))
 
     def _emit(self, s: str) -> str:
-        self.emitted += s
+        if self.head is not None and s:
+            self.head = _compact_head(self.head + s)
         return s
 
 
