@@ -12,6 +12,7 @@ from typing import Callable, Iterable, Iterator
 from index.retrieval import Filters, Hit
 from ingest.sentences import sentence_spans
 
+from .compound import draft_compound, split_compound
 from .answer_models import ABSTAIN_TEXT, Answer, Citation, Draft, DraftSentence, SentenceVerdict, Turn
 from .engines.base import Engine, EngineError
 from .settings import AnswerSettings
@@ -89,6 +90,22 @@ class Answerer:
                 standalone = question
         timings["condense"] = _ms(t0)
         t1 = time.perf_counter()
+        parts = split_compound(standalone) if getattr(eng, "decomposes", False) and standalone == question else [standalone]
+        if len(parts) > 1:  # "How many ..., and who ...?": each part retrieved and answered on its own
+            spent = [0.0]
+
+            def retrieve(q: str) -> list[Hit]:
+                t = time.perf_counter()
+                try:
+                    return self.retriever.search(q, k=k, filters=filters)
+                finally:
+                    spent[0] += time.perf_counter() - t
+
+            draft, hits = draft_compound(parts, retrieve, eng.draft)
+            timings["retrieve"] = round(spent[0] * 1000, 2)
+            timings["answer"] = _ms(t1) - timings["retrieve"]
+            yield from self._done(question, qid, name, draft, hits, strict, timings, t0, "")
+            return
         hits = self.retriever.search(standalone, k=k, filters=filters)
         timings["retrieve"] = _ms(t1)
         t2 = time.perf_counter()
@@ -112,6 +129,10 @@ class Answerer:
             draft = self.engine("extractive").draft(standalone, hits)
         assert draft is not None
         timings["answer"] = _ms(t2)
+        yield from self._done(question, qid, name, draft, hits, strict, timings, t0, notice)
+
+    def _done(self, question: str, qid: str | None, name: str, draft: Draft, hits: list[Hit], strict: bool,
+              timings: dict[str, float], t0: float, notice: str) -> Iterator[Answer]:
         t3 = time.perf_counter()
         answer = self._finish(question, qid, name, draft, hits, strict)
         timings["verify"] = _ms(t3)

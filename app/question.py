@@ -35,8 +35,12 @@ _RULES: list[tuple[str, str]] = [
     (r"^(why|how (did|does|do|is|are|was|were|could|can|might)|what (are|were|is|was) the (concerns?|reasons?|risks?|problems?|criticism|arguments?|effects?|goals?|aims?|purpose|focus)|"
      r"what (concerns|criticism|risks?|problems?)|in what way|what (did|does|do) .* (say|said|argue|claim|think|note|accuse|decry|describe|write|warn)|"
      r"what (did|does|do) .* do\b)", EXPLAIN),
-    (r"^(what|which) (equipment|items|things|kinds?|types?|countries|cases|goods|products|measures|steps)\b|^(list|name) ", LIST),
+    (r"^(what|which) ([\w-]+ )?(equipment|items|things|kinds?|types?|countries|cases|goods|products|measures|steps|weapons|"
+     r"vehicles|devices|crimes|offen[cs]es|rights|violations|abuses|sanctions|restrictions)\b|^(list|name) ", LIST),
 ]
+# "..., according to the article?": says where to look, not what the answer is about
+_META = re.compile(r",?\s*(according to|as (?:stated|reported|described) in|in)\s+(the|this)\s+(article|report|document|text|sources?|story|brief|decision)\b", re.I)
+_CONTEXT = re.compile(r"\s*\(([^()]*)\)\s*$")
 _FOLLOWUP = re.compile(r"^(and|but|also|so|what about|how about)\b|\b(they|them|their|it|its|he|him|his|she|her|this|that|those|these|there)\b", re.I)
 # words that say what kind of answer is wanted, not what it is about
 _TYPE_WORDS = {"much", "mani", "far", "long", "year", "date", "compani", "firm", "supplier", "organ", "organis", "organiz",
@@ -56,14 +60,32 @@ class QuestionInfo:
     unit: str = ""  # NUMBER: "count" (how many X), "money", "distance", "duration" or ""
     counted: list[str] = field(default_factory=list)  # NUMBER/count: stems of the thing counted
     focus: str = ""  # stem of the thing asked about ("what penalties" -> "penalti")
+    predicate: str = ""  # stem of the verb the question turns on ("who led ...", "what does X prohibit?")
+    ordinals: set[str] = field(default_factory=set)  # "second", "third"...: a rank the answer must state
+    asks_statement: bool = False  # "what did X say / add / argue ...": X's own words are the answer
 
     @property
     def wants_long(self) -> bool:
         return self.qtype in (EXPLAIN, LIST)
 
 
+def with_context(question: str, context: str) -> str:
+    """A question that carries earlier context for the engine: "And who supplied them? (What did the
+    EU fund)". The context's own parentheses are dropped so the convention stays unambiguous."""
+    ctx = re.sub(r"\s+", " ", context.replace("(", " ").replace(")", " ")).strip().rstrip("?")
+    return f"{question} ({ctx})" if ctx else question
+
+
+def split_context(question: str) -> tuple[str, str]:
+    """(the question asked now, its context) from `with_context`'s form; context "" when there is none."""
+    m = _CONTEXT.search(question)
+    if not m or m.start() == 0:
+        return question, ""
+    return question[:m.start()], m.group(1)
+
+
 def analyze(question: str) -> QuestionInfo:
-    q = question.strip()
+    q = _META.sub("", question.strip()).strip() or question.strip()
     low = fold(q)
     qtype = GENERIC
     for pattern, t in _RULES:
@@ -97,10 +119,53 @@ def analyze(question: str) -> QuestionInfo:
             info.unit = "duration"
         elif re.match(r"^how long", low):
             info.unit = "distance"
+    info.predicate = _predicate(q)
+    info.ordinals = set(_ORDINALS.findall(low))
+    info.asks_statement = bool(_STATEMENT.search(low))
     if qtype == DESCRIBE:
         m = re.match(r"^who (?:is|was|are|were) (.+?)\??$", q, re.I)
         info.subject = (m.group(1) if m else "").strip()
     return info
+
+
+_AUX = r"(?:did|does|do|has|have|had|was|were|is|are|will|would|could|can|should)"
+_DETERMINERS = {"the", "a", "an", "its", "his", "her", "their", "this", "that", "these", "those"}
+# verbs too general to tell one sentence from another
+_WEAK_VERBS = {"do", "did", "does", "say", "said", "says", "make", "made", "have", "has", "had", "get", "got", "go", "went",
+               "come", "came", "take", "took", "use", "used", "happen", "happened", "mean", "meant"}
+_ORDINALS = re.compile(r"\b(second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|runner-up)\b")
+_STATEMENT = re.compile(r"\b(say|said|says|add|added|adds|argue|argued|argues|write|wrote|writes|warn|warned|caveat|claim|claimed|"
+                        r"tell|told|describe|described|comment|commented|respond|responded|reply|replied|call|called)\b")
+
+
+def _predicate(q: str) -> str:
+    """The verb a question turns on, as a stem: "Who led the audit?" -> "led"; "What does the principle
+    prohibit?" -> "prohibit"; "Why did Tomas Hedberg dispute finding 3?" -> "disput". "" when unsure
+    ("Why did the border guards hand ..." has no capitalised subject to tell where the verb starts)."""
+    q = q.strip().rstrip("?").strip()
+    verb = ""
+    m = re.match(rf"^who\s+(?!{_AUX}\b)([a-z][\w-]*)", q, re.I)
+    if m:
+        verb = m.group(1)
+    elif (m := re.match(rf"^(?:what|which)\b.*?\b{_AUX}\s+((?:\S+\s+){{1,5}})([a-z][\w-]*)$", q, re.I)):
+        verb = m.group(2)  # "What does <subject of at most five words> <verb>?"
+    else:
+        m = re.match(rf"^(?:why|how|when)\s+{_AUX}\s+(.+)$", q, re.I)
+        if m:
+            toks = m.group(1).split()
+            i = 0
+            while i < len(toks) and toks[i].lower() in _DETERMINERS:
+                i += 1
+            j = i
+            while j < len(toks) and toks[j][:1].isupper():
+                j += 1
+            if j > i and j < len(toks) and toks[j][:1].islower():
+                verb = toks[j]
+    verb = verb.lower()
+    if not verb or verb in _WEAK_VERBS or verb in STOPWORDS:
+        return ""
+    stems = content_stems(verb)
+    return stems[0] if stems else ""
 
 
 def is_followup(question: str) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -18,7 +19,7 @@ from ingest.sentences import sentence_spans
 
 from ..answer_models import Draft, DraftSentence, Turn
 from ..question import (COMPANY, DATE, DESCRIBE, EXPLAIN, GENERIC, LIST, NAME, NUMBER, ORG, PERSON, PERSON_NAME, PLACE, QuestionInfo,
-                        analyze, is_followup)
+                        analyze, is_followup, split_context, with_context)
 from ..textutil import content_stems, fold, names, numbers
 
 EmbedFn = Callable[[list[str]], list[list[float]]]
@@ -36,6 +37,8 @@ _DISTANCE = re.compile(r"\b\d[\d,.]*\s*(-\s*)?(meters?|metres?|m|km|kilometers?|
 _DURATION = re.compile(r"\b(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|a|several|many)\s+(years?|months?|weeks?|days?|decades?|hours?)\b|"
                        r"\b(quarter|half)[ -](a )?century\b|\bdecades?\b", re.I)
 _SAID_PRONOUN = re.compile(r"\b(he|she|they)\s+(said|says|added|wrote|argued|noted|told)\b|\b(said|says|added|wrote)\s+(he|she)\b", re.I)
+_SPEECH = re.compile(r"\b(said|says|say|added|adds|argued|argues|wrote|writes|told|tells|noted|notes|warned|warns|explained|"
+                     r"explains|stated|states|claimed|claims|according to|underscored|stressed|insisted|insists)\b", re.I)
 _BOILER = re.compile(r"^(read more|recent stories|subscribe|share|follow us|click here|\(read more|#)", re.I)
 _ROLE = re.compile(r"\b(advis[eo]r|professor|spokes(?:man|woman|person)|head|director|officer|expert|analyst|researcher|"
                    r"rapporteur|minister|president|chair|member|journalist|reporter|lawyer|consultant|founder|manager|editor|secretary)\b", re.I)
@@ -54,12 +57,14 @@ class _Cand:
     lex: float = 0.0
     ctx: str = ""  # sentence with its neighbours (for type and key-term checks)
     prev: tuple[int, int, str] | None = None  # previous sentence in the chunk: (start, end, text)
+    attr: tuple[int, int, str] | None = None  # for a quote: the earlier sentence naming its speaker
     own: float = 0.0  # weighted key-term coverage of the sentence alone
     near: float = 0.0  # weighted coverage of key terms found only in the neighbouring sentences
 
 
 class ExtractiveEngine:
     name = "extractive"
+    decomposes = True  # compound questions are split and each part answered (app.compound)
 
     def __init__(self, embed: EmbedFn, *, max_sentences: int = 3, max_sentences_why: int = 5, min_relevance: float = 0.35,
                  min_own: float = 0.0, doc_text: Callable[[str], str | None] | None = None):
@@ -70,7 +75,20 @@ class ExtractiveEngine:
         self._cache: dict[str, np.ndarray] = {}
         self.min_own = min_own
         self.doc_text = doc_text
-        self._followup = False
+        self._call = threading.local()  # per-question state: engines are shared by concurrent sessions
+
+    @property
+    def _followup(self) -> bool:
+        return getattr(self._call, "followup", False)
+
+    def _doc(self, doc_id: str) -> str | None:
+        """Full text of a document (cached for the question being answered)."""
+        docs = getattr(self._call, "docs", None)
+        if docs is None:
+            docs = self._call.docs = {}
+        if doc_id not in docs:
+            docs[doc_id] = self.doc_text(doc_id) if self.doc_text else None
+        return docs[doc_id]
 
     # --- Engine protocol -----------------------------------------------------------------
     def condense(self, question: str, history: list[Turn]) -> str:
@@ -78,8 +96,7 @@ class ExtractiveEngine:
         "What equipment did the EU fund?" searches for both."""
         if not history or not is_followup(question):
             return question
-        prev = history[-1].question
-        return f"{question} ({prev})"
+        return with_context(question, history[-1].question)
 
     def draft_stream(self, question: str, passages: list[Hit]) -> Iterator[str | Draft]:
         d = self.draft(question, passages)
@@ -87,30 +104,45 @@ class ExtractiveEngine:
 
     def draft(self, question: str, passages: list[Hit]) -> Draft:
         # the type of answer comes from what is asked now; key terms also from the context in parentheses
-        asked = re.sub(r"\s*\([^()]*\)\s*$", "", question) or question
+        asked = split_context(question)[0]
         info = analyze(asked)
         context_terms = [s for s in content_stems(question) if s not in info.key_stems] if asked != question else []
-        self._followup = asked != question
+        self._call.followup = asked != question
+        self._call.docs = {}
         cands = self._candidates(passages)
         if not cands:
             return Draft(abstained=True, reason="no passages were retrieved")
+        for c in cands:  # a quote's speaker, named a sentence or three before, is part of its context
+            c.attr = self._attribution(c)
+            if c.attr:
+                c.ctx = f"{c.attr[2]} {c.ctx}"
         self._score(info, question, context_terms, cands)
         proper = _proper_tokens(cands)
         if info.focus and not any(info.focus in c.stems for c in cands):
             return Draft(abstained=True, reason=f"the passages never mention {info.focus!r}")
-        ptexts = {i: h.chunk.text for i, h in enumerate(passages, 1)}
+        # what a passage is about includes its document's title ("... 2023/118", "the Nordland Border Guard Service")
+        titles = {i: str(h.doc.get("title") or "") for i, h in enumerate(passages, 1)}
+        ptexts = {i: f"{h.chunk.text}\n{titles[i]}" for i, h in enumerate(passages, 1)}
         if self._presupposes(info) and not self._followup:
             absent = [t for t in info.key_stems if not numbers(t) and not any(t in c.stems for c in cands)]
             if absent:  # "Why did X lift ...": the passages never say that X lifted anything
                 return Draft(abstained=True, reason=f"the passages never mention {', '.join(absent)!r}: the question's premise is not in the sources")
+            unstated = self._premise_unstated(info, cands)
+            if unstated:
+                return Draft(abstained=True, reason=f"no passage says {unstated}: the question's premise is not in the sources")
         valid = [c for c in cands if self._fits(info, c, proper, ptexts[c.passage])]
         if self._presupposes(info):
             qn = {n for n in info.names if not (" " not in n and info.text.startswith(n)) and n not in _DEMONYMS}
             valid = [c for c in valid if all(fold(n) in fold(c.ctx) for n in qn)]
         wanted = self._distinctive_names(info, cands)
         if wanted:
-            texts = {i: fold(h.chunk.text) for i, h in enumerate(passages, 1)}
-            valid = [c for c in valid if all(sum(tok in texts[c.passage] for tok in toks) * 3 >= 2 * len(toks) for toks in wanted)]
+            texts = {i: fold(t) for i, t in ptexts.items()}
+
+            def named(c: _Cand) -> bool:
+                scope = texts[c.passage] + (" " + fold(c.attr[2]) if c.attr else "")
+                return all(sum(tok in scope for tok in toks) * 3 >= 2 * len(toks) for toks in wanted)
+
+            valid = [c for c in valid if named(c)]
         valid.sort(key=lambda c: -c.rel)
         if not valid or valid[0].rel < self.min_relevance:
             best = max(cands, key=lambda c: c.rel)
@@ -118,22 +150,94 @@ class ExtractiveEngine:
             return Draft(abstained=True, reason=f"{why} (best relevance {best.rel:.2f})")
         self._boost(info, valid)
         valid.sort(key=lambda c: -c.rel)
+        if info.predicate:  # "Who led the audit?": a sentence that says who *led* it, if one is nearly as relevant
+            others = set(info.key_stems) - {info.predicate}
+            acting = [c for c in valid if info.predicate in c.stems and (others & c.stems or not others)
+                      and (info.qtype != PERSON or self._person_names(info, c.text, proper))]
+            # ... and that is as much about the question's terms (with its neighbours) as the best sentence
+            if acting and acting[0].rel >= 0.5 * valid[0].rel and acting[0].own + acting[0].near >= 0.9 * (valid[0].own + valid[0].near):
+                valid = acting
         chosen = self._select(info, valid)
         out: list[DraftSentence] = []
+        emitted: set[tuple[str, int]] = set()
+
+        def emit(doc_id: str, a: int, b: int, text: str, passage: int | None) -> None:
+            if passage is not None and (doc_id, a) not in emitted:
+                emitted.add((doc_id, a))
+                out.append(DraftSentence(text, [passage], (doc_id, a, b)))
+
+        qtokens = {fold(t) for n in info.names for t in n.split() if len(t) > 2}
         for c in chosen:
             if info.qtype == PERSON and not self._person_names(info, c.text, proper):
                 sp = self._speaker(c, info, proper)
                 if sp:
-                    out.append(DraftSentence(sp[2], [c.passage], (c.doc_id, sp[0], sp[1])))
-            out.append(DraftSentence(c.text, [c.passage], (c.doc_id, c.start, c.end)))
+                    emit(c.doc_id, sp[0], sp[1], sp[2], self._passage_for(c.doc_id, sp[0], sp[1], passages) or c.passage)
+            elif c.attr and qtokens & {fold(t) for t in re.findall(r"[\w’'-]+", c.attr[2])}:
+                # "..., he added." answers a question about the person named before: say who it is
+                emit(c.doc_id, c.attr[0], c.attr[1], c.attr[2], self._passage_for(c.doc_id, c.attr[0], c.attr[1], passages))
+            emit(c.doc_id, c.start, c.end, c.text, c.passage)
+            if info.asks_statement and qtokens & {fold(t) for t in re.findall(r"[\w’'-]+", c.text)} and _SPEECH.search(c.text):
+                # "What caveat did X add?": X's quote goes on in the next sentences ("..., he wrote. “However ...”")
+                for a, b, t in self._continuation(c):
+                    emit(c.doc_id, a, b, t, self._passage_for(c.doc_id, a, b, passages))
         return Draft(sentences=out)
+
+    @staticmethod
+    def _passage_for(doc_id: str, a: int, b: int, passages: list[Hit]) -> int | None:
+        """The retrieved passage that holds the document span [a, b), if any (1-based)."""
+        for i, h in enumerate(passages, 1):
+            if h.chunk.doc_id == doc_id and h.chunk.start <= a and b <= h.chunk.end:
+                return i
+        return None
+
+    def _attribution(self, c: _Cand) -> tuple[int, int, str] | None:
+        """For a quote (or a sentence whose speaker is only "he"/"she"), the nearest earlier sentence (at
+        most three back, same document) that names someone saying something."""
+        if not (_SAID_PRONOUN.search(c.text) or c.text.lstrip().startswith(("“", '"'))):
+            return None
+        text = self._doc(c.doc_id)
+        if not text:
+            return None
+        lo = max(0, c.start - 1500)
+        spans = [(lo + a, lo + b) for a, b in sentence_spans(text[lo:c.start])]
+        for a, b in reversed(spans[-3:]):
+            s = text[a:b]
+            if _SPEECH.search(s) and not _SAID_PRONOUN.search(s) and any(n not in _DEMONYMS for n in names(s)):
+                return a, b, s
+        return None
+
+    def _continuation(self, c: _Cand, most: int = 2) -> list[tuple[int, int, str]]:
+        """The sentences right after a statement that go on quoting the same speaker (quotes attributed by
+        a pronoun or not at all), at most `most`."""
+        text = self._doc(c.doc_id)
+        if not text:
+            return []
+        out = []
+        for a, b in sentence_spans(text[c.end:c.end + 1500]):
+            s = text[c.end + a:c.end + b]
+            if not s.lstrip().startswith(("“", '"')) or (_SPEECH.search(s) and not _SAID_PRONOUN.search(s) and names(s) - {"I"}):
+                break
+            out.append((c.end + a, c.end + b, s))
+            if len(out) >= most:
+                break
+        return out
+
+    def _premise_unstated(self, info: QuestionInfo, cands: list[_Cand]) -> str:
+        """"Why did X dispute finding 3?": a number the question ties to what happened must stand in one
+        sentence with that action. Returns what is missing ("" when the premise is stated)."""
+        if not info.numbers or not info.predicate:
+            return ""
+        for c in cands:
+            if info.predicate in c.stems and info.numbers <= numbers(c.text):
+                return ""
+        return f"{info.predicate!r} together with {', '.join(sorted(_fmt_number(n) for n in info.numbers))}"
 
     def _speaker(self, c: _Cand, info: QuestionInfo, proper: set[str]) -> tuple[int, int, str] | None:
         """For a quote attributed by a pronoun (or not at all), the nearest earlier sentence (at most
         three back, same document) that names a person."""
         if not (_SAID_PRONOUN.search(c.text) or c.text.lstrip().startswith(("“", '"'))):
             return None
-        text = self.doc_text(c.doc_id) if self.doc_text else None
+        text = self._doc(c.doc_id)
         if not text:
             return c.prev if c.prev and self._person_names(info, c.prev[2], proper) else None
         lo = max(0, c.start - 1500)
@@ -218,6 +322,8 @@ class ExtractiveEngine:
             return False  # a number in the question (false premise?) must be stated where the answer comes from
         if info.key_stems and (c.lex < 0.34 or (not self._followup and len(info.key_stems) >= 2 and c.own < self.min_own)):
             return False
+        if info.ordinals and not all(o in fold(c.ctx) for o in info.ordinals):
+            return False  # "Which company came second?": the passage must rank anyone
         new_names = self._new_names(info, s, proper)
         if info.qtype == PERSON and not new_names and self._speaker(c, info, proper):
             new_names = {"(speaker named before)"}  # “...,” he said — the speaker is named just before
@@ -320,6 +426,10 @@ class ExtractiveEngine:
         if info.qtype not in (EXPLAIN, LIST, GENERIC) and len(chosen) > 2:
             chosen = chosen[:2]
         return chosen
+
+
+def _fmt_number(n: float) -> str:
+    return str(int(n)) if float(n).is_integer() else str(n)
 
 
 def _bigram_overlap(terms: list[str], stems: list[str]) -> float:
