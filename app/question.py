@@ -62,6 +62,8 @@ class QuestionInfo:
     focus: str = ""  # stem of the thing asked about ("what penalties" -> "penalti")
     predicate: str = ""  # stem of the verb the question turns on ("who led ...", "what does X prohibit?")
     ordinals: set[str] = field(default_factory=set)  # "second", "third"...: a rank the answer must state
+    list_head: str = ""  # LIST: the (folded) noun whose members are asked for ("what kinds of equipment" -> "equipment")
+    section_unit: str = ""  # "which article / annex / section ...": the answer names a part of a document
     asks_statement: bool = False  # "what did X say / add / argue ...": X's own words are the answer
 
     @property
@@ -119,6 +121,11 @@ def analyze(question: str) -> QuestionInfo:
             info.unit = "duration"
         elif re.match(r"^how long", low):
             info.unit = "distance"
+    if qtype == LIST:
+        m = re.match(r"^(?:what|which)\s+(?:(?:kinds?|types?|sorts?)\s+of\s+)?(?:[\w-]+\s+)??([\w-]+?)(?:s)?\b(?=\s+(?:did|does|do|are|is|was|were|has|have|had|can|could|will)\b)", low)
+        info.list_head = m.group(1) if m else ""
+    m = re.match(r"^(?:in |under |by )?(?:which|what) (article|annex|section|chapter|paragraph|recital|clause|part)s?\b", low)
+    info.section_unit = m.group(1) if m else ""
     info.predicate = _predicate(q)
     info.ordinals = set(_ORDINALS.findall(low))
     info.asks_statement = bool(_STATEMENT.search(low))
@@ -148,7 +155,9 @@ def _predicate(q: str) -> str:
     if m:
         verb = m.group(1)
     elif (m := re.match(rf"^(?:what|which)\b.*?\b{_AUX}\s+((?:\S+\s+){{1,5}})([a-z][\w-]*)$", q, re.I)):
-        verb = m.group(2)  # "What does <subject of at most five words> <verb>?"
+        before = m.group(1).split()[-1].lower()
+        if m.group(2)[:1].islower() and before not in STOPWORDS:
+            verb = m.group(2)  # "What does <subject of at most five words> <verb>?"
     else:
         m = re.match(rf"^(?:why|how|when)\s+{_AUX}\s+(.+)$", q, re.I)
         if m:

@@ -58,6 +58,7 @@ class _Cand:
     ctx: str = ""  # sentence with its neighbours (for type and key-term checks)
     prev: tuple[int, int, str] | None = None  # previous sentence in the chunk: (start, end, text)
     attr: tuple[int, int, str] | None = None  # for a quote: the earlier sentence naming its speaker
+    section: str = ""  # the chunk's section heading ("Article 2", "Annex I", "Findings")
     own: float = 0.0  # weighted key-term coverage of the sentence alone
     near: float = 0.0  # weighted coverage of key terms found only in the neighbouring sentences
 
@@ -150,6 +151,10 @@ class ExtractiveEngine:
             return Draft(abstained=True, reason=f"{why} (best relevance {best.rel:.2f})")
         self._boost(info, valid)
         valid.sort(key=lambda c: -c.rel)
+        if info.section_unit:  # "Which article prohibits financing?": a sentence under an "Article n" heading
+            inside = [c for c in valid if fold(c.section).startswith(info.section_unit)]
+            if inside and inside[0].rel >= 0.5 * valid[0].rel:
+                valid = inside
         if info.predicate:  # "Who led the audit?": a sentence that says who *led* it, if one is nearly as relevant
             others = set(info.key_stems) - {info.predicate}
             acting = [c for c in valid if info.predicate in c.stems and (others & c.stems or not others)
@@ -175,6 +180,10 @@ class ExtractiveEngine:
             elif c.attr and qtokens & {fold(t) for t in re.findall(r"[\w’'-]+", c.attr[2])}:
                 # "..., he added." answers a question about the person named before: say who it is
                 emit(c.doc_id, c.attr[0], c.attr[1], c.attr[2], self._passage_for(c.doc_id, c.attr[0], c.attr[1], passages))
+            if info.section_unit and c.section:
+                head = self._heading(c)
+                if head:  # the answer to "which article" is the heading itself, quoted from the document
+                    emit(c.doc_id, head[0], head[1], head[2], self._passage_for(c.doc_id, head[0], head[1], passages))
             emit(c.doc_id, c.start, c.end, c.text, c.passage)
             if info.asks_statement and qtokens & {fold(t) for t in re.findall(r"[\w’'-]+", c.text)} and _SPEECH.search(c.text):
                 # "What caveat did X add?": X's quote goes on in the next sentences ("..., he wrote. “However ...”")
@@ -189,6 +198,19 @@ class ExtractiveEngine:
             if h.chunk.doc_id == doc_id and h.chunk.start <= a and b <= h.chunk.end:
                 return i
         return None
+
+    def _paragraph(self, c: _Cand) -> int | None:
+        """Start offset of the paragraph a sentence is in (None without the document text)."""
+        text = self._doc(c.doc_id)
+        return text.rfind("\n\n", 0, c.start) if text else None
+
+    def _heading(self, c: _Cand) -> tuple[int, int, str] | None:
+        """Document span of the section heading a sentence stands under (the nearest one before it)."""
+        text = self._doc(c.doc_id)
+        if not text or not c.section:
+            return None
+        a = text.rfind(c.section, max(0, c.start - 20000), c.start)
+        return (a, a + len(c.section), c.section) if a >= 0 else None
 
     def _attribution(self, c: _Cand) -> tuple[int, int, str] | None:
         """For a quote (or a sentence whose speaker is only "he"/"she"), the nearest earlier sentence (at
@@ -258,6 +280,9 @@ class ExtractiveEngine:
                 enum = c.text.count(",") >= 2 or bool(re.search(r"\b(includ\w*|such as)\b", c.text))
                 if enum:  # an enumeration right after the topical sentence answers a list question
                     c.rel = max(c.rel, 0.55 * c.sem + 0.45 * min(1.0, c.own + c.near)) + 0.04 * min(4, c.text.count(","))
+                if info.list_head and re.search(rf"\b{re.escape(info.list_head)}\w*\b[^.;]{{0,40}}?\b(includ\w*|such as|compris\w*|consist\w* of)\b|"
+                                                rf"\b{re.escape(info.list_head)}\w*:", fold(c.text)):
+                    c.rel += 0.15  # "The embargoed equipment includes ...": the list itself
             elif info.qtype == DESCRIBE and info.subject and info.subject in c.text:
                 c.rel += 0.05
             elif info.qtype == PERSON and self._person_names(info, c.text, set()):
@@ -280,7 +305,7 @@ class ExtractiveEngine:
                 nxt = text[spans[j + 1][0]:spans[j + 1][1]] if j + 1 < len(spans) else ""
                 pspan = (h.chunk.start + spans[j - 1][0], h.chunk.start + spans[j - 1][1], prev) if j > 0 else None
                 out.append(_Cand(i, h.chunk.doc_id, h.chunk.start + a, h.chunk.start + b, s, set(content_stems(s)),
-                                 ctx=f"{prev} {s} {nxt}", prev=pspan))
+                                 ctx=f"{prev} {s} {nxt}", prev=pspan, section=h.chunk.section or ""))
         return out
 
     def _vecs(self, texts: list[str]) -> np.ndarray:
@@ -416,10 +441,16 @@ class ExtractiveEngine:
     def _select(self, info: QuestionInfo, valid: list[_Cand]) -> list[_Cand]:
         limit = self.max_sentences_why if info.wants_long else self.max_sentences
         floor = valid[0].rel * {LIST: 0.7, EXPLAIN: 0.8, GENERIC: 0.85, DESCRIBE: 0.85}.get(info.qtype, 0.9)
-        chosen = [valid[0]]
+        top = valid[0]
+        # "What did the guards do ...?": the best sentence's own paragraph tells the rest of it
+        par_floor = top.rel * 0.6 if info.wants_long else floor
+        par = self._paragraph(top)
+        chosen = [top]
         for c in valid[1:]:
-            if len(chosen) >= limit or c.rel < max(floor, self.min_relevance):
+            if len(chosen) >= limit or c.rel < max(min(floor, par_floor), self.min_relevance):
                 break
+            if c.rel < floor and not (par is not None and c.doc_id == top.doc_id and self._paragraph(c) == par):
+                continue
             if any(_overlap(c, o) for o in chosen):
                 continue
             chosen.append(c)
