@@ -40,21 +40,24 @@ FUZZ_SECONDS ?= 120
 fuzz: setup
 	$(BIN)/python tests/fuzz_readers.py --seconds $(FUZZ_SECONDS)
 
-# Known-vulnerability audit of the installed dependencies. pip-audit fetches advisories from PyPI's
-# JSON API (or OSV) and cannot work offline: without network the target says so and fails (exit 2)
-# rather than report a clean audit it did not do. `pip check` (consistency of the installed set) runs
-# offline either way. AUDIT_OFFLINE=1 skips the network probe (as if there were no network).
-AUDIT_ARGS ?= --progress-spinner off --skip-editable --desc on
+# Known-vulnerability audit of the installed dependencies. `pip check` (consistency of the installed
+# set) runs offline. pip-audit needs a vulnerability service: PyPI's per-version JSON API
+# (/pypi/<name>/<version>/json, its default) or OSV (api.osv.dev). tests/audit_probe.py tries one request
+# to each and picks the first that answers; when neither does, the target prints which endpoint failed
+# and how, says NOT AUDITED and exits 2. pip-audit runs with --strict, so a dependency it cannot look up
+# fails the audit instead of being skipped under a "No known vulnerabilities found" (a TCP connection
+# to pypi.org is not enough: a mirror can answer project pages and 404 the per-version API).
+# AUDIT_OFFLINE=1 skips the probe (as if there were no network).
+AUDIT_ARGS ?= --progress-spinner off --skip-editable --desc on --strict
 audit: setup
 	$(BIN)/pip check
-	@if [ "$(AUDIT_OFFLINE)" != "1" ] && $(BIN)/python -c "import socket; socket.create_connection(('pypi.org', 443), timeout=5).close()" 2>/dev/null; then \
-		$(BIN)/pip-audit $(AUDIT_ARGS); \
-	else \
-		echo "audit: NOT AUDITED: pip-audit needs network access to pypi.org (or osv.dev) for its vulnerability data," >&2; \
-		echo "audit: and pypi.org cannot be reached from here. Run 'make audit' on a machine with network access;" >&2; \
-		echo "audit: README.md (Security) lists what was last audited and what is known." >&2; \
+	@if [ "$(AUDIT_OFFLINE)" = "1" ]; then \
+		echo "audit: NOT AUDITED: AUDIT_OFFLINE=1 (pip-audit needs PyPI's per-version JSON API or api.osv.dev)" >&2; \
 		exit 2; \
 	fi
+	@service=$$($(BIN)/python tests/audit_probe.py) || exit 2; \
+		echo "audit: pip-audit -s $$service"; \
+		$(BIN)/pip-audit $(AUDIT_ARGS) -s $$service
 
 bench: setup
 	$(BIN)/dossier bench all
