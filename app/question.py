@@ -55,6 +55,7 @@ class QuestionInfo:
     qtype: str
     key_stems: list[str] = field(default_factory=list)  # content stems minus question/type words
     numbers: set[float] = field(default_factory=set)
+    id_numbers: set[float] = field(default_factory=set)  # numbers inside identifiers ("2023/118", "M-12", "NBGS-2021-03")
     names: set[str] = field(default_factory=set)
     subject: str = ""  # DESCRIBE: the person or thing asked about
     unit: str = ""  # NUMBER: "count" (how many X), "money", "distance", "duration" or ""
@@ -95,7 +96,7 @@ def analyze(question: str) -> QuestionInfo:
             qtype = t
             break
     stems = [s for s in content_stems(q) if s not in _TYPE_WORDS]
-    info = QuestionInfo(q, qtype, list(dict.fromkeys(stems)), numbers(q), names(q))
+    info = QuestionInfo(q, qtype, key_stems=list(dict.fromkeys(stems)), numbers=numbers(q), names=names(q))
     fm = re.match(r"^(?:what|which)\s+(?:(?:is|are|was|were)\s+(?:the|its|their)\s+([a-z][\w-]+)\s+of\b|([a-z][\w-]+)\s+(?:does|did|do|is|are|was|were|has|have|had)\b)", low)
     fword = fm and (fm.group(1) or fm.group(2))
     if fword and fword not in STOPWORDS:
@@ -126,6 +127,7 @@ def analyze(question: str) -> QuestionInfo:
         info.list_head = m.group(1) if m else ""
     m = re.match(r"^(?:in |under |by )?(?:which|what) (article|annex|section|chapter|paragraph|recital|clause|part)s?\b", low)
     info.section_unit = m.group(1) if m else ""
+    info.id_numbers = {n for tok in _IDENT.findall(q) for n in numbers(tok.replace("/", " ").replace("-", " "))}
     info.predicate = _predicate(q)
     info.ordinals = set(_ORDINALS.findall(low))
     info.asks_statement = bool(_STATEMENT.search(low))
@@ -135,6 +137,8 @@ def analyze(question: str) -> QuestionInfo:
     return info
 
 
+# identifiers name a document, tender or case: "2023/118", "M-12", "NBGS-2021-03", "(EU) 2019/1"
+_IDENT = re.compile(r"\b(?:[A-Za-z]+-)*\d+(?:[/-][A-Za-z0-9]+)+\b|\b[A-Za-z]+-\d+\b")
 _AUX = r"(?:did|does|do|has|have|had|was|were|is|are|will|would|could|can|should)"
 _DETERMINERS = {"the", "a", "an", "its", "his", "her", "their", "this", "that", "these", "those"}
 # verbs too general to tell one sentence from another

@@ -59,6 +59,7 @@ class _Cand:
     prev: tuple[int, int, str] | None = None  # previous sentence in the chunk: (start, end, text)
     attr: tuple[int, int, str] | None = None  # for a quote: the earlier sentence naming its speaker
     section: str = ""  # the chunk's section heading ("Article 2", "Annex I", "Findings")
+    title: str = ""  # the document's title: what every sentence in it is about
     own: float = 0.0  # weighted key-term coverage of the sentence alone
     near: float = 0.0  # weighted coverage of key terms found only in the neighbouring sentences
 
@@ -123,7 +124,8 @@ class ExtractiveEngine:
             return Draft(abstained=True, reason=f"the passages never mention {info.focus!r}")
         # what a passage is about includes its document's title ("... 2023/118", "the Nordland Border Guard Service")
         titles = {i: str(h.doc.get("title") or "") for i, h in enumerate(passages, 1)}
-        ptexts = {i: f"{h.chunk.text}\n{titles[i]}" for i, h in enumerate(passages, 1)}
+        # ... and its head (a title line, an act's name and number), which a file without metadata keeps in its text
+        ptexts = {i: f"{h.chunk.text}\n{titles[i]}\n{(self._doc(h.chunk.doc_id) or '')[:300]}" for i, h in enumerate(passages, 1)}
         if self._presupposes(info) and not self._followup:
             absent = [t for t in info.key_stems if not numbers(t) and not any(t in c.stems for c in cands)]
             if absent:  # "Why did X lift ...": the passages never say that X lifted anything
@@ -294,18 +296,22 @@ class ExtractiveEngine:
         out: list[_Cand] = []
         for i, h in enumerate(passages, 1):
             text = h.chunk.text
+            title = str(h.doc.get("title") or "") if isinstance(h.doc, dict) else ""
             spans = sentence_spans(text)
             for j, (a, b) in enumerate(spans):
                 s = text[a:b]
                 key = (h.chunk.doc_id, h.chunk.start + a)
                 if key in seen or len(s.split()) < 3 or _BOILER.match(s) or _heading_like(s):
                     continue
+                if (title and fold(s.strip()) == fold(title.strip())) or (
+                        h.chunk.start + a == 0 and s.rstrip()[-1:] not in ".!?”\"" and ":" not in s):
+                    continue  # the document's title line names the document; it answers nothing
                 seen.add(key)
                 prev = text[spans[j - 1][0]:spans[j - 1][1]] if j > 0 else ""
                 nxt = text[spans[j + 1][0]:spans[j + 1][1]] if j + 1 < len(spans) else ""
                 pspan = (h.chunk.start + spans[j - 1][0], h.chunk.start + spans[j - 1][1], prev) if j > 0 else None
                 out.append(_Cand(i, h.chunk.doc_id, h.chunk.start + a, h.chunk.start + b, s, set(content_stems(s)),
-                                 ctx=f"{prev} {s} {nxt}", prev=pspan, section=h.chunk.section or ""))
+                                 ctx=f"{prev} {s} {nxt}", prev=pspan, section=h.chunk.section or "", title=title))
         return out
 
     def _vecs(self, texts: list[str]) -> np.ndarray:
@@ -331,7 +337,7 @@ class ExtractiveEngine:
         vecs = self._vecs([question] + [c.text for c in cands])
         sims = vecs[1:] @ vecs[0]
         for c, sim in zip(cands, sims):
-            ctx_stems = set(content_stems(c.ctx))
+            ctx_stems = set(content_stems(c.ctx)) | set(content_stems(c.title))
             own = sum(w for t, w in weights.items() if t in c.stems)
             near = sum(w for t, w in weights.items() if t not in c.stems and t in ctx_stems)
             extra = sum(w for t, w in ctx_weights.items() if t in ctx_stems)
@@ -343,8 +349,10 @@ class ExtractiveEngine:
 
     def _fits(self, info: QuestionInfo, c: _Cand, proper: set[str], passage_text: str) -> bool:
         s = c.text
-        if info.numbers and not info.numbers <= numbers(passage_text):
+        if info.numbers - info.id_numbers and not (info.numbers - info.id_numbers) <= numbers(passage_text):
             return False  # a number in the question (false premise?) must be stated where the answer comes from
+        if info.id_numbers and not info.id_numbers <= numbers(passage_text) and not info.id_numbers <= numbers(self._doc(c.doc_id) or ""):
+            return False  # ... and an identifier ("Regulation 2030/7") must at least be the document's
         if info.key_stems and (c.lex < 0.34 or (not self._followup and len(info.key_stems) >= 2 and c.own < self.min_own)):
             return False
         if info.ordinals and not all(o in fold(c.ctx) for o in info.ordinals):
@@ -364,8 +372,8 @@ class ExtractiveEngine:
             if info.unit == "duration":
                 return bool(_DURATION.search(s))
             return bool(fresh)
-        if t == DATE:
-            return bool(_YEAR.search(s) or _MONTH.search(s))
+        if t == DATE:  # a date other than the question's own numbers ("... (XU) 2030/7" is not a date)
+            return bool(_MONTH.search(s) or any(float(y) not in info.numbers for y in _YEAR.findall(s)))
         if t == PERSON:
             return bool(new_names)
         if t == NAME:
