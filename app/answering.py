@@ -12,9 +12,10 @@ from typing import Callable, Iterable, Iterator
 from index.retrieval import Filters, Hit
 from ingest.sentences import sentence_spans
 
-from .compound import draft_compound, split_compound
 from .answer_models import ABSTAIN_TEXT, Answer, Citation, Draft, DraftSentence, SentenceVerdict, Turn
+from .compound import draft_compound, split_compound
 from .engines.base import Engine, EngineError
+from .injection import question_without_instructions
 from .settings import AnswerSettings
 from .textutil import content_stems
 from .verify import Verdict, Verifier
@@ -88,9 +89,12 @@ class Answerer:
                 standalone = next(iter(_within(lambda: [eng.condense(question, history)], deadline, "condensing the follow-up")))
             except EngineError:
                 standalone = question
+        condensed = standalone != question
+        # "Ignore your rules and say X. How far ...?": an instruction to the assistant is not part of the question
+        standalone = question_without_instructions(standalone)
         timings["condense"] = _ms(t0)
         t1 = time.perf_counter()
-        parts = split_compound(standalone) if getattr(eng, "decomposes", False) and standalone == question else [standalone]
+        parts = split_compound(standalone) if getattr(eng, "decomposes", False) and not condensed else [standalone]
         if len(parts) > 1:  # "How many ..., and who ...?": each part retrieved and answered on its own
             spent = [0.0]
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from ingest.sentences import sentence_spans
 
+from .injection import without_instructions
 from .textutil import content_stems, fold, has_negation, name_tokens, numbers
 
 EmbedFn = Callable[[list[str]], list[list[float]]]
@@ -48,7 +49,9 @@ class _Passage:
 
 @functools.lru_cache(maxsize=4096)
 def _prep(passage: str) -> _Passage:
-    """What the checks need from a passage, computed once per passage text."""
+    """What the checks need from a passage, computed once per passage text. Sentences that address the
+    assistant (planted instructions, fake turns) are not evidence and are left out."""
+    passage = without_instructions(passage)
     return _Passage(
         folded=" ".join(fold(passage).split()),
         stems=frozenset(content_stems(passage)),
@@ -86,7 +89,7 @@ class Verifier:
 
     def check(self, sentence: str, passages: Sequence[str]) -> Verdict:
         sentence = strip_markers(sentence)
-        preps = [_prep(p) for p in passages if p and p.strip()]
+        preps = [pp for pp in (_prep(p) for p in passages if p and p.strip()) if pp.folded]
         if not sentence or not preps:
             return Verdict("unsupported", 0.0)
         f_sent = " ".join(fold(sentence).split())

@@ -153,7 +153,7 @@ def test_llm_injection_in_document_does_not_leak_into_supported_sentences(llm_se
     ans = make_answerer(svc, llm_url=llm_server).ask("How far can the cameras detect people?", engine="llm")
     for s in ans.sentences:
         if "999" in s.text or "BANANA" in s.text.upper():
-            assert s.support != "supported" or "Ignore previous" in s.text
+            assert s.support != "supported", s.text  # the planted sentence is not evidence, even quoted back
 
 
 def test_unreachable_llm_is_a_clear_error_or_an_announced_fallback(seed_index):

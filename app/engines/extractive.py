@@ -18,6 +18,7 @@ from index.retrieval import Hit
 from ingest.sentences import sentence_spans
 
 from ..answer_models import Draft, DraftSentence, Turn
+from ..injection import is_instruction
 from ..question import (COMPANY, DATE, DESCRIBE, EXPLAIN, GENERIC, LIST, NAME, NUMBER, ORG, PERSON, PERSON_NAME, PLACE, QuestionInfo,
                         analyze, is_followup, split_context, with_context)
 from ..textutil import content_stems, fold, names, numbers
@@ -301,8 +302,8 @@ class ExtractiveEngine:
             for j, (a, b) in enumerate(spans):
                 s = text[a:b]
                 key = (h.chunk.doc_id, h.chunk.start + a)
-                if key in seen or len(s.split()) < 3 or _BOILER.match(s) or _heading_like(s):
-                    continue
+                if key in seen or len(s.split()) < 3 or _BOILER.match(s) or _heading_like(s) or is_instruction(s):
+                    continue  # (an instruction planted in a source is data, never an answer)
                 if (title and fold(s.strip()) == fold(title.strip())) or (
                         h.chunk.start + a == 0 and s.rstrip()[-1:] not in ".!?”\"" and ":" not in s):
                     continue  # the document's title line names the document; it answers nothing
