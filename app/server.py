@@ -5,6 +5,11 @@
     GET  /api/health   {"status": "ok", "documents": n, "chunks": n}
 
 With auth configured the UI asks for a login and the API wants HTTP Basic with the same credentials.
+
+Request bodies are capped before they are read in full (`BodyLimit`): the UI's file upload endpoint
+(Gradio's `/gradio_api/upload`) at the per-request upload quota (`max_request_mb` of the Library, at
+least one file of `serve.max_upload_mb`), every other request at MAX_BODY_MB; over the cap: HTTP 413.
+Gradio itself refuses any single file over `serve.max_upload_mb`.
 """
 from __future__ import annotations
 
@@ -18,6 +23,66 @@ from pydantic import BaseModel, ConfigDict, Field
 from .context import AppContext
 
 Credentials = Sequence[tuple[str, str]]
+MAX_BODY_MB = 16.0  # any request but an upload: questions, history, UI events
+_MULTIPART_SLACK = 1024 * 1024  # form boundaries and headers around the files of one upload
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """ASGI middleware: answer 413 to a request whose body is over its cap, judged by Content-Length
+    up front and by counting the bytes as they arrive (chunked bodies have no length)."""
+
+    def __init__(self, app, *, upload_bytes: int, other_bytes: int):
+        self.app, self.upload_bytes, self.other_bytes = app, upload_bytes, other_bytes
+
+    def cap_for(self, path: str) -> int:
+        return self.upload_bytes if path.rstrip("/").endswith("/gradio_api/upload") else self.other_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        cap = self.cap_for(scope.get("path", ""))
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > cap:
+            return await self._refuse(send, cap)
+        seen = 0
+        started = overflow = False
+
+        async def counted():
+            nonlocal seen, overflow
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > cap:
+                    overflow = True
+                    raise _TooLarge
+            return message
+
+        async def guarded_send(message):
+            nonlocal started
+            if overflow:  # whatever the app makes of the cut-off body (often a 500) is replaced by the 413
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, guarded_send)
+        except Exception:
+            if not overflow:
+                raise
+        if overflow and not started:
+            await self._refuse(send, cap)
+
+    @staticmethod
+    async def _refuse(send, cap: int) -> None:
+        body = f"request body over the {cap / 1048576:g} MB limit".encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
 
 
 class FiltersIn(BaseModel):
@@ -30,8 +95,8 @@ class FiltersIn(BaseModel):
 
 
 class TurnIn(BaseModel):
-    question: str
-    answer: str
+    question: str = Field(..., max_length=4000)
+    answer: str = Field(..., max_length=20000)
 
 
 class AskIn(BaseModel):
@@ -42,7 +107,7 @@ class AskIn(BaseModel):
     strict: Optional[bool] = None
     k: Optional[int] = Field(None, ge=1, le=50)
     filters: FiltersIn = Field(default_factory=FiltersIn)
-    history: list[TurnIn] = Field(default_factory=list, description="Earlier turns, oldest first.")
+    history: list[TurnIn] = Field(default_factory=list, max_length=50, description="Earlier turns, oldest first (at most 50).")
 
 
 def _auth_dependency(creds: Credentials | None):
@@ -78,6 +143,8 @@ def create_app(ctx: AppContext, *, auth: Credentials | None = None, answerer=Non
     svc = UIServices(ctx, answerer=answerer)
     guard = _auth_dependency(auth)
     api = FastAPI(title="dossier", docs_url=None, redoc_url=None, openapi_url=None)
+    api.add_middleware(BodyLimit, upload_bytes=upload_cap_bytes(ctx.settings.serve),
+                       other_bytes=int(MAX_BODY_MB * 1024 * 1024))
 
     @api.get("/api/health", dependencies=[Depends(guard)])
     def health() -> dict:
@@ -118,3 +185,12 @@ def create_app(ctx: AppContext, *, auth: Credentials | None = None, answerer=Non
             server_name=ctx.settings.serve.host, server_port=ctx.settings.serve.port,
         )
     return api
+
+
+def upload_cap_bytes(serve) -> int:
+    """The most bytes one upload request may carry: the Library's per-request total, and never less
+    than one file of the largest size accepted."""
+    from .ui.library import MAX_REQUEST_MB
+
+    total_mb = max(getattr(serve, "max_request_mb", MAX_REQUEST_MB), serve.max_upload_mb)
+    return int(total_mb * 1024 * 1024) + _MULTIPART_SLACK

@@ -1,6 +1,11 @@
 """Library callbacks: the documents table and ingest log, uploads and URLs ingested while the app runs,
 removing a document. Uploaded files are copied under `<data_dir>/uploads/` with a sanitized name (no
-directories, no path traversal), checked against the size limit and the accepted types first."""
+directories, no path traversal), checked against the size limit and the accepted types first.
+
+Per request (one click on "Add"): at most MAX_FILES_PER_REQUEST files totalling MAX_REQUEST_MB, and at
+most MAX_URLS_PER_REQUEST URLs; what is over is reported as failed, not ingested. `ServeSettings` fields
+of the same names in lower case (`max_files_per_request`, `max_request_mb`, `max_urls_per_request`)
+override these defaults when present."""
 from __future__ import annotations
 
 import re
@@ -15,6 +20,9 @@ from .services import UIServices
 ALLOWED_SUFFIXES = (".pdf", ".html", ".htm", ".docx", ".txt", ".md", ".markdown")
 DOC_COLUMNS = ["title", "publisher", "date", "kind", "chunks", "ingested", "doc_id", "source"]
 LOG_COLUMNS = ["at", "status", "source", "reason"]
+MAX_FILES_PER_REQUEST = 20
+MAX_URLS_PER_REQUEST = 20
+MAX_REQUEST_MB = 200.0
 _STATUS_ICON = {"ingested": "✓", "replaced": "✓", "metadata-updated": "✓", "skipped": "!", "failed": "✗"}
 
 
@@ -41,15 +49,21 @@ class Staged:
     errors: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
 
 
-def stage_uploads(files: Iterable[str], upload_dir: Path, max_mb: float) -> Staged:
+def stage_uploads(files: Iterable[str], upload_dir: Path, max_mb: float, max_files: int = MAX_FILES_PER_REQUEST,
+                  max_total_mb: float = MAX_REQUEST_MB) -> Staged:
     """Check each uploaded temp file and copy it to `upload_dir` under its sanitized original name.
-    Re-uploading a name replaces that document (same source, new content)."""
+    Re-uploading a name replaces that document (same source, new content). At most `max_files` files
+    and `max_total_mb` in all are staged per call; two files with the same name in one call: the first."""
     out = Staged()
     upload_dir = Path(upload_dir)
+    total = 0
     for f in files or []:
         src = Path(f)
         shown = src.name
         name = safe_filename(src.name)
+        if len(out.paths) >= max_files:
+            out.errors.append((shown, f"not added: at most {max_files} files per request"))
+            continue
         if not name.lower().endswith(ALLOWED_SUFFIXES):
             out.errors.append((shown, f"type not accepted: expected one of {', '.join(ALLOWED_SUFFIXES)}"))
             continue
@@ -64,29 +78,41 @@ def stage_uploads(files: Iterable[str], upload_dir: Path, max_mb: float) -> Stag
         if size == 0:
             out.errors.append((shown, "empty file"))
             continue
+        if total + size > max_total_mb * 1024 * 1024:
+            out.errors.append((shown, f"not added: the files of one request may total at most {max_total_mb:g} MB"))
+            continue
         upload_dir.mkdir(parents=True, exist_ok=True)
         dest = (upload_dir / name).resolve()
         if dest.parent != upload_dir.resolve():  # belt and braces: safe_filename allows no separators
             out.errors.append((shown, "invalid file name"))
             continue
+        if str(dest) in out.names:
+            out.errors.append((shown, f"not added: another file in this request is also named {name}"))
+            continue
         shutil.copyfile(src, dest)
+        total += size
         out.paths.append(str(dest))
         out.names[str(dest)] = name
     return out
 
 
-def parse_urls(text: str | None) -> tuple[list[str], list[tuple[str, str]]]:
-    """http(s) URLs, one per line (blank lines and # comments skipped); anything else is an error."""
+def parse_urls(text: str | None, max_urls: int = MAX_URLS_PER_REQUEST) -> tuple[list[str], list[tuple[str, str]]]:
+    """http(s) URLs, one per line (blank lines and # comments skipped), at most `max_urls` of them;
+    anything else is an error."""
     urls, errors = [], []
     for line in (text or "").splitlines():
         item = line.strip()
         if not item or item.startswith("#"):
             continue
         if re.match(r"^https?://[^\s/]+\S*$", item):
-            if item not in urls:
+            if item in urls:
+                continue
+            if len(urls) >= max_urls:
+                errors.append((item[:200], f"not added: at most {max_urls} URLs per request"))
+            else:
                 urls.append(item)
         else:
-            errors.append((item, "expected an http:// or https:// URL"))
+            errors.append((item[:200], "expected an http:// or https:// URL"))
     return urls, errors
 
 
@@ -113,8 +139,11 @@ def ingest(svc: UIServices, files: Sequence[str] | None, urls_text: str | None, 
     """Stage uploads, ingest them and the URLs, and report every input's outcome as Markdown."""
     from index.indexer import Ingestor
 
-    staged = stage_uploads(files or [], svc.upload_dir, svc.settings.serve.max_upload_mb)
-    urls, url_errors = parse_urls(urls_text)
+    serve = svc.settings.serve
+    staged = stage_uploads(files or [], svc.upload_dir, serve.max_upload_mb,
+                           max_files=getattr(serve, "max_files_per_request", MAX_FILES_PER_REQUEST),
+                           max_total_mb=getattr(serve, "max_request_mb", MAX_REQUEST_MB))
+    urls, url_errors = parse_urls(urls_text, getattr(serve, "max_urls_per_request", MAX_URLS_PER_REQUEST))
     lines: list[str] = []
     inputs = staged.paths + urls
     counts: dict[str, int] = {}
