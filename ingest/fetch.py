@@ -10,7 +10,8 @@ The connection is pinned to the address that was checked: the request goes to th
 the original `Host` header and, for https, the original name as SNI and for certificate
 verification, so the name is resolved exactly once per hop and a DNS answer that changes between the
 check and the connection (DNS rebinding) is never used. Proxies from the environment are not used for
-these fetches (a proxy would resolve the name itself, out of reach of the check).
+these fetches (a proxy would resolve the name itself, out of reach of the check); SSL_CERT_FILE and
+SSL_CERT_DIR are.
 """
 from __future__ import annotations
 
@@ -136,8 +137,9 @@ def _download(url: str, settings: IngestSettings) -> tuple[bytes, str, str]:
     headers = {"User-Agent": settings.user_agent}
     current = url
     try:
-        with httpx.Client(timeout=settings.fetch_timeout_s, follow_redirects=False, headers=headers,
-                          trust_env=False) as client:
+        # trust_env=False: no proxies from the environment; SSL_CERT_FILE / SSL_CERT_DIR are still honoured
+        with httpx.Client(timeout=settings.fetch_timeout_s, follow_redirects=False, headers=headers, trust_env=False,
+                          verify=httpx.create_ssl_context(trust_env=True)) as client:
             for _ in range(settings.max_redirects + 1):
                 hop = _check_hop(current, url, settings)
                 with _open_pinned(client, hop) as response:

@@ -362,7 +362,8 @@ def _self_signed(tmp_path: Path, name: str) -> tuple[Path, Path]:
     return cert_pem, key_pem
 
 
-def test_https_is_pinned_with_the_original_name_for_sni_and_certificate(tmp_path, monkeypatch):
+@pytest.mark.parametrize("trust", ["certifi", "SSL_CERT_FILE"])
+def test_https_is_pinned_with_the_original_name_for_sni_and_certificate(tmp_path, monkeypatch, trust):
     """Over https the connection goes to the checked address, while SNI and certificate verification
     use the name from the URL: a certificate for news.example is accepted for news.example only."""
     import ssl
@@ -370,7 +371,12 @@ def test_https_is_pinned_with_the_original_name_for_sni_and_certificate(tmp_path
     import certifi
 
     cert_pem, key_pem = _self_signed(tmp_path, "news.example")
-    monkeypatch.setattr(certifi, "where", lambda: str(cert_pem))  # the client trusts this test CA only
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    if trust == "certifi":
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        monkeypatch.setattr(certifi, "where", lambda: str(cert_pem))  # the client trusts this test CA only
+    else:  # a newsroom's own CA bundle, named the usual way
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert_pem))
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert_pem, key_pem)
     sni: list[str | None] = []
