@@ -56,6 +56,7 @@ class QuestionInfo:
     key_stems: list[str] = field(default_factory=list)  # content stems minus question/type words
     numbers: set[float] = field(default_factory=set)
     id_numbers: set[float] = field(default_factory=set)  # numbers inside identifiers ("2023/118", "M-12", "NBGS-2021-03")
+    identifiers: list[str] = field(default_factory=list)  # the identifiers themselves
     names: set[str] = field(default_factory=set)
     subject: str = ""  # DESCRIBE: the person or thing asked about
     unit: str = ""  # NUMBER: "count" (how many X), "money", "distance", "duration" or ""
@@ -103,11 +104,14 @@ def analyze(question: str) -> QuestionInfo:
         fs = content_stems(fword)
         info.focus = fs[0] if fs and fs[0] not in _NOT_FOCUS else ""
     if qtype == NUMBER:
-        m = re.match(r"^how many\s+(?:of\s+(?:the|these|those|its|their)\s+)?((?:[\w-]+\s+){0,5})", low + " ")
-        if m:
+        m = re.match(r"^how many\s+(?:of\s+(?:the|these|those|its|their)\s+)?((?:[\w'’-]+\s+){0,5})", low + " ")
+        if m and re.match(r"(euros?|dollars?|pounds?|roubles?|rubles?|francs?|kroner?|zloty)\b", m.group(1)):
+            info.unit = "money"  # "how many euros' worth of ..." asks for an amount
+        elif m:
             info.unit = "count"
             group = []
-            for w in m.group(1).split():
+            for w in m.group(1).replace("’", "'").split():
+                w = w.strip("'")
                 if w in STOPWORDS or re.fullmatch(r"\w+ed|were|was|are|is|did|do|does|have|has|had|will|would|can|could", w):
                     if group:
                         break
@@ -127,7 +131,8 @@ def analyze(question: str) -> QuestionInfo:
         info.list_head = m.group(1) if m else ""
     m = re.match(r"^(?:in |under |by )?(?:which|what) (article|annex|section|chapter|paragraph|recital|clause|part)s?\b", low)
     info.section_unit = m.group(1) if m else ""
-    info.id_numbers = {n for tok in _IDENT.findall(q) for n in numbers(tok.replace("/", " ").replace("-", " "))}
+    info.identifiers = [m.group(0) for m in _IDENT.finditer(q)]
+    info.id_numbers = {n for tok in info.identifiers for n in numbers(tok.replace("/", " ").replace("-", " "))}
     info.predicate = _predicate(q)
     info.ordinals = set(_ORDINALS.findall(low))
     info.asks_statement = bool(_STATEMENT.search(low))

@@ -18,7 +18,7 @@ below between both but by can could did do does doing down during each few for f
 here hers herself him himself his how i if in into is it its itself just me more most my myself no nor not of off on
 once only or other our ours ourselves out over own same she should so some such than that the their theirs them
 themselves then there these they this those through to too under until up very was we were what when where which
-while who whom why will with would you your yours yourself yourselves s t don isn wasn weren didn doesn said says say
+while who whom whose why will with would you your yours yourself yourselves s t don isn wasn weren didn doesn said says say
 according also its it’s""".split())
 
 
@@ -74,7 +74,7 @@ def numbers(text: str) -> set[float]:
 
 _CAP = re.compile(r"\b([A-Z][\w’'\-]*(?:\s+(?:of|for|the|de|van|von|and|on|(?:of|for|the|de|van|von|and|&))?\s*[A-Z][\w’'\-]*)*)")
 NOT_NAMES = frozenset("""The A An And But In On At Of For To By With From As This That These Those It Its He She They We I
-If When While Where Which Who Whom What Why How However According After Before During Since Until Although Because
+If When While Where Which Who Whom Whose What Why How However According After Before During Since Until Although Because
 Many Most Some Several Such Other Another Each Every Both Also Then There Here Our Their His Her My Your Yes No Not
 Mr Ms Mrs Dr Read More Recent Subscribe Credit""".split())
 

@@ -34,6 +34,10 @@ REPORT = """Inspection of Drone Purchases at the Ostland Border Ministry
 
 The ministry tendered three contracts in 2029. Contract M-12 for 30 drones was awarded to Falk Aero GmbH for 2,400,000 euros, although Falk Aero was the only bidder.
 
+Contract M-14 for 12 radios was awarded to Vendel Radio AS for 310,000 euros.
+
+The OBM paid the inspectors 45,000 euros for the field work.
+
 The inspection team, led by chief inspector Marta Quist, visited four depots in the spring of 2030. The ministry's procurement office was responsible for checking the bids.
 
 Minister Pavel Orsk replied on 3 March 2030 that the ministry accepts findings 1 and 3. He disputed finding 2, arguing that a strike at the factory had delayed the deliveries.
@@ -156,3 +160,16 @@ def test_a_rank_the_sources_never_give_is_not_confirmed(rules):
     assert answerer.ask("Which company came second in contract M-12?").abstained
     ans = answerer.ask("Which company won contract M-12?")
     assert not ans.abstained and "Falk Aero" in ans.answer, ans.answer
+
+
+def test_an_identifier_in_the_question_picks_the_sentence_about_it(rules):
+    _, answerer = rules
+    ans = answerer.ask("Which company was awarded contract M-14?")
+    assert "Vendel Radio AS" in ans.answer and "Falk Aero" not in ans.answer, ans.answer
+
+
+def test_a_name_asked_in_full_matches_its_acronym_in_the_text(rules):
+    _, answerer = rules
+    for q in ("How much did the Ostland Border Ministry pay the inspectors?", "How many euros did the Ostland Border Ministry pay the inspectors?"):
+        ans = answerer.ask(q)
+        assert not ans.abstained and "45,000 euros" in ans.answer, (q, ans.answer)

@@ -27,7 +27,8 @@ EmbedFn = Callable[[list[str]], list[list[float]]]
 
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 _MONTH = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b")
-_COMPANY_MARK = re.compile(r"\b(Ltd|LLC|Inc|GmbH|A/S|AB|OOO|OAO|ZAO|JSC|PLC|plc|Corp|Corporation|Company|Group|Holding|S\.A\.|SA|AG|BV|NV|Oy)\b")
+_COMPANY_MARK = re.compile(r"\b(Ltd|LLC|LLP|Inc|GmbH|KG|A/S|AS|ASA|AB|OOO|OAO|ZAO|JSC|PJSC|PLC|plc|Corp|Corporation|Company|Group|Holding|"
+                           r"S\.A\.|SA|SAS|SARL|SpA|Srl|SE|AG|BV|NV|Oy|Oyj|Pty|Co)\b")
 _ORG_WORDS = re.compile(r"\b(Organi[sz]ation|Agency|Committee|Council|Commission|Union|Fund|University|Watch|International|Service|"
                         r"Ministry|Office|Institute|Project|Parliament|Court|Police|Guard|Bank|Foundation|Centre|Center|Association|Network)\b")
 _DEMONYMS = frozenset("""Russian Russians Belarusian Belarusians Ukrainian Ukrainians European Europeans Polish Danish British
@@ -119,9 +120,20 @@ class ExtractiveEngine:
             c.attr = self._attribution(c)
             if c.attr:
                 c.ctx = f"{c.attr[2]} {c.ctx}"
+        aliases = _aliases(info.names)  # "European Union" asked, "EU" written (and the other way round)
+        for c in cands:
+            for short, long_ in aliases:
+                if re.search(rf"\b{re.escape(short)}\b", c.text):
+                    c.stems |= set(content_stems(long_))
+            for n in names(c.text):
+                acr = _acronym(n)
+                if acr and any(acr == q for q in info.names):
+                    c.stems |= set(content_stems(acr))
         self._score(info, question, context_terms, cands)
         proper = _proper_tokens(cands)
-        if info.focus and not any(info.focus in c.stems for c in cands):
+        if info.focus and not any(info.focus in c.stems for c in cands) and max(c.sem for c in cands) < 0.7:
+            # "What penalties does it set?" and no passage speaks of penalties (a close paraphrase counts:
+            # "which punishment" is answered by "the death penalty")
             return Draft(abstained=True, reason=f"the passages never mention {info.focus!r}")
         # what a passage is about includes its document's title ("... 2023/118", "the Nordland Border Guard Service")
         titles = {i: str(h.doc.get("title") or "") for i, h in enumerate(passages, 1)}
@@ -142,6 +154,9 @@ class ExtractiveEngine:
         if wanted:
             texts = {i: fold(t) for i, t in ptexts.items()}
 
+            for i, t in ptexts.items():  # an alias in the passage names what the question names
+                texts[i] += " " + " ".join(fold(long_) for short, long_ in aliases if re.search(rf"\b{re.escape(short)}\b", t))
+
             def named(c: _Cand) -> bool:
                 scope = texts[c.passage] + (" " + fold(c.attr[2]) if c.attr else "")
                 return all(sum(tok in scope for tok in toks) * 3 >= 2 * len(toks) for toks in wanted)
@@ -154,6 +169,14 @@ class ExtractiveEngine:
             return Draft(abstained=True, reason=f"{why} (best relevance {best.rel:.2f})")
         self._boost(info, valid)
         valid.sort(key=lambda c: -c.rel)
+        # "tender NBGS-2022-11": a sentence about that very tender, when there is one (identifiers that name a
+        # retrieved document, "Decision 2023/118", are that document's and need not be repeated)
+        heads = " ".join(f"{titles[i]} {(self._doc(h.chunk.doc_id) or '')[:300]}" for i, h in enumerate(passages, 1)).lower()
+        own_ids = [i for i in info.identifiers if i.lower() not in heads]
+        if own_ids:
+            exact = [c for c in valid if all(i.lower() in c.ctx.lower() for i in own_ids)]
+            if exact:
+                valid = exact
         if info.section_unit:  # "Which article prohibits financing?": a sentence under an "Article n" heading
             inside = [c for c in valid if fold(c.section).startswith(info.section_unit)]
             if inside and inside[0].rel >= 0.5 * valid[0].rel:
@@ -466,6 +489,17 @@ class ExtractiveEngine:
         if info.qtype not in (EXPLAIN, LIST, GENERIC) and len(chosen) > 2:
             chosen = chosen[:2]
         return chosen
+
+
+def _acronym(name: str) -> str:
+    """"European Union" -> "EU", "State Border Committee" -> "SBC"; "" for a one-word name."""
+    caps = [w for w in name.split() if w[:1].isupper()]
+    return "".join(w[0] for w in caps) if len(caps) >= 2 else ""
+
+
+def _aliases(question_names: set[str]) -> list[tuple[str, str]]:
+    """(acronym, full name) for each multi-word name in the question."""
+    return [(a, n) for n in question_names if (a := _acronym(n))]
 
 
 def _fmt_number(n: float) -> str:
