@@ -22,7 +22,7 @@ _RULES: list[tuple[str, str]] = [
     (r"^(how (much|many|far|long|large|big|old|often)|what (is|was) the (amount|value|number|cost|price|sum|total|budget|range|distance)|"
      r"what (amount|number|sum|percentage|share|proportion))", NUMBER),
     (r"^(when|what (year|date|month|day)|since when|by when|how recently)|\b(what|which) (years?|months?|dates?|day)\b", DATE),
-    (r"\b(which|what) (company|companies|firm|firms|supplier|suppliers|manufacturer|manufacturers|contractor|vendor)\b|"
+    (r"\b(which|what) (?!(?:kinds?|types?|sorts?) of)([\w-]+ ){0,2}(company|companies|firm|firms|supplier|suppliers|manufacturer|manufacturers|contractor|vendor)\b|"
      r"^what (is|was|are|were) the names? of .*\b(company|companies|firm|firms|supplier|suppliers|manufacturer|contractor)\b|"
      r"^what (is|was) (the|that|this) (company|firm|supplier|manufacturer) called", COMPANY),
     (r"^what (is|was|are|were) the names? of .*\b(people|person|men|women|asylum seekers|refugees|officers|guards|journalists|"
@@ -57,6 +57,7 @@ class QuestionInfo:
     numbers: set[float] = field(default_factory=set)
     id_numbers: set[float] = field(default_factory=set)  # numbers inside identifiers ("2023/118", "M-12", "NBGS-2021-03")
     identifiers: list[str] = field(default_factory=list)  # the identifiers themselves
+    section_refs: list[str] = field(default_factory=list)  # parts of a document named in the question ("Annex II", "Article 3")
     names: set[str] = field(default_factory=set)
     subject: str = ""  # DESCRIBE: the person or thing asked about
     unit: str = ""  # NUMBER: "count" (how many X), "money", "distance", "duration" or ""
@@ -131,6 +132,7 @@ def analyze(question: str) -> QuestionInfo:
         info.list_head = m.group(1) if m else ""
     m = re.match(r"^(?:in |under |by )?(?:which|what) (article|annex|section|chapter|paragraph|recital|clause|part)s?\b", low)
     info.section_unit = m.group(1) if m else ""
+    info.section_refs = [f"{m.group(1)} {m.group(2)}" for m in _SECTION_REF.finditer(q)]
     info.identifiers = [m.group(0) for m in _IDENT.finditer(q)]
     info.id_numbers = {n for tok in info.identifiers for n in numbers(tok.replace("/", " ").replace("-", " "))}
     info.predicate = _predicate(q)
@@ -144,6 +146,7 @@ def analyze(question: str) -> QuestionInfo:
 
 # identifiers name a document, tender or case: "2023/118", "M-12", "NBGS-2021-03", "(EU) 2019/1"
 _IDENT = re.compile(r"\b(?:[A-Za-z]+-)*\d+(?:[/-][A-Za-z0-9]+)+\b|\b[A-Za-z]+-\d+\b")
+_SECTION_REF = re.compile(r"\b(Article|Annex|Section|Chapter|Recital|Paragraph|Clause|Appendix)\s+([IVXLC]+|\d+[a-z]?)\b")
 _AUX = r"(?:did|does|do|has|have|had|was|were|is|are|will|would|could|can|should)"
 _DETERMINERS = {"the", "a", "an", "its", "his", "her", "their", "this", "that", "these", "those"}
 # verbs too general to tell one sentence from another

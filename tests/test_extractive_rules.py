@@ -173,3 +173,18 @@ def test_a_name_asked_in_full_matches_its_acronym_in_the_text(rules):
     for q in ("How much did the Ostland Border Ministry pay the inspectors?", "How many euros did the Ostland Border Ministry pay the inspectors?"):
         ans = answerer.ask(q)
         assert not ans.abstained and "45,000 euros" in ans.answer, (q, ans.answer)
+
+
+def test_company_questions_with_an_adjective_need_a_company(rules):
+    _, answerer = rules
+    ans = answerer.ask("Which German company was awarded contract M-12?")
+    assert "Falk Aero GmbH" in ans.answer, ans.answer
+    # a sentence about the topic without any company in it does not answer "which company"
+    assert answerer.ask("Which Ostland company organised the depot visits?").abstained
+
+
+def test_a_part_of_a_document_that_does_not_exist_is_not_answered(rules):
+    _, answerer = rules
+    assert answerer.ask("What does Article 7 of Council Regulation (XU) 2030/7 prohibit?").abstained
+    ans = answerer.ask("What does Article 2 of Council Regulation (XU) 2030/7 prohibit?")
+    assert not ans.abstained and "insurance" in ans.answer, ans.answer

@@ -177,6 +177,10 @@ class ExtractiveEngine:
             exact = [c for c in valid if all(i.lower() in c.ctx.lower() for i in own_ids)]
             if exact:
                 valid = exact
+        if info.section_refs:  # "What does Article 2 prohibit?": the sentences under that heading
+            under = [c for c in valid if fold(c.section) in {fold(r) for r in info.section_refs}]
+            if under:
+                valid = under
         if info.section_unit:  # "Which article prohibits financing?": a sentence under an "Article n" heading
             inside = [c for c in valid if fold(c.section).startswith(info.section_unit)]
             if inside and inside[0].rel >= 0.5 * valid[0].rel:
@@ -379,6 +383,10 @@ class ExtractiveEngine:
             return False  # ... and an identifier ("Regulation 2030/7") must at least be the document's
         if info.key_stems and (c.lex < 0.34 or (not self._followup and len(info.key_stems) >= 2 and c.own < self.min_own)):
             return False
+        if info.section_refs:  # "the cameras listed in Annex II": that part must exist in the document
+            doc = self._doc(c.doc_id) or passage_text
+            if not all(re.search(rf"\b{re.escape(r)}\b", doc, re.I) for r in info.section_refs):
+                return False
         if info.ordinals and not all(o in fold(c.ctx) for o in info.ordinals):
             return False  # "Which company came second?": the passage must rank anyone
         new_names = self._new_names(info, s, proper)
