@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -69,6 +71,7 @@ class _Prepared:
 
 
 ProgressFn = Callable[[int, int, str], None]
+_END = object()
 
 
 def _now() -> str:
@@ -76,9 +79,12 @@ def _now() -> str:
 
 
 class Ingestor:
+    READ_AHEAD = 256  # most sources read and chunked ahead of the embedder (a flush is 512 chunks: ~130 typical documents)
+
     def __init__(self, service: IndexService, *, overrides: dict[str, str] | None = None,
-                 manifests: ManifestIndex | None = None, flush_chunks: int | None = None):
+                 manifests: ManifestIndex | None = None, flush_chunks: int | None = None, read_ahead: int | None = None):
         self.svc = service
+        self.read_ahead = max(1, read_ahead or self.READ_AHEAD)
         self.settings = service.ingest_settings
         self.overrides = {k: v for k, v in (overrides or {}).items() if v}
         self.manifests = manifests or ManifestIndex([])
@@ -124,12 +130,30 @@ class Ingestor:
         pending: list[_Prepared] = []
         pending_chunks = 0
         total = len(sources)
-        # read+chunk the next source in a worker thread while the main thread embeds and writes
+        # read+chunk the next sources in a worker thread while the main thread embeds and writes. The
+        # read-ahead is bounded: at most `read_ahead` sources in flight, and none added while the prepared
+        # ones waiting already hold two flushes' worth of chunks, so memory does not grow with the corpus
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dossier-read") as pool:
-            futures = iter([pool.submit(self._prepare, s) for s in sources])
+            todo = iter(sources)
+            window: deque = deque()
+
+            def top_up() -> None:
+                while len(window) < self.read_ahead:
+                    ready = sum(len(f.result().chunks) for f in window if f.done())
+                    if ready >= 2 * self.flush_chunks:
+                        return
+                    src = next(todo, _END)
+                    if src is _END:
+                        return
+                    window.append(pool.submit(self._prepare, src))
+
+            top_up()
             seen_docs: dict[str, str] = {}
-            for i, fut in enumerate(futures, 1):
-                prep = fut.result()
+            i = 0
+            while window:
+                prep = window.popleft().result()
+                i += 1
+                top_up()
                 if prep.doc is not None and prep.doc.doc_id in seen_docs:
                     prep = _Prepared(FileResult(prep.result.source, "skipped", f"same content as {seen_docs[prep.doc.doc_id]}",
                                                 "duplicate", prep.doc.doc_id))

@@ -359,3 +359,29 @@ def test_service_with_another_embedder_refuses_to_ingest_or_search(tmp_path, mak
     rechunk = make_service(data, ingest=IngestSettings(chunk_tokens=64))
     with pytest.raises(EmbedderMismatch, match="chunking"):
         Ingestor(rechunk).run([str(src)])
+
+
+def test_read_ahead_is_bounded_and_every_source_is_ingested_in_order(tmp_path, make_service, counting):
+    """Sources are read and chunked ahead of the embedder, but never more than `read_ahead` at a time."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for n in range(30):
+        (folder / f"note-{n:02d}.txt").write_text(f"Note {n}. The shipment number {n} left the port of Varna on day {n}. "
+                                                  f"It carried {n * 7} crates of cameras.\n", encoding="utf-8")
+    svc = make_service()
+    ing = Ingestor(svc, flush_chunks=4, read_ahead=3)
+    started: list[str] = []
+    real_prepare = ing._prepare
+
+    def prepare(source):
+        started.append(source)
+        return real_prepare(source)
+
+    ing._prepare = prepare
+    seen: list[tuple[int, int]] = []
+    report = ing.run([str(folder)], progress=lambda i, total, src: seen.append((i, len(started))))
+    assert report.counts() == {"ingested": 30} and report.embedded_chunks == 30
+    assert [Path(r.source).name for r in report.results] == sorted(p.name for p in folder.iterdir())
+    assert all(n_started <= i + 3 for i, n_started in seen), seen  # consumed i, at most 3 more in flight
+    assert max(counting.calls) <= 4 + 1  # flushes of about flush_chunks
+    assert_store_consistent(svc)
