@@ -190,7 +190,5 @@ def create_app(ctx: AppContext, *, auth: Credentials | None = None, answerer=Non
 def upload_cap_bytes(serve) -> int:
     """The most bytes one upload request may carry: the Library's per-request total, and never less
     than one file of the largest size accepted."""
-    from .ui.library import MAX_REQUEST_MB
-
-    total_mb = max(getattr(serve, "max_request_mb", MAX_REQUEST_MB), serve.max_upload_mb)
+    total_mb = max(serve.max_request_mb, serve.max_upload_mb)
     return int(total_mb * 1024 * 1024) + _MULTIPART_SLACK

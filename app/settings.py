@@ -41,6 +41,9 @@ class ServeSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Address the app binds to.")
     port: int = Field(7860, ge=1, le=65535, description="Port the app listens on.")
     max_upload_mb: float = Field(50.0, gt=0, description="Largest file accepted by upload.")
+    max_files_per_request: int = Field(20, ge=1, le=1000, description="Most files one Library upload may carry.")
+    max_request_mb: float = Field(200.0, gt=0, description="Most megabytes of files one Library upload may carry.")
+    max_urls_per_request: int = Field(20, ge=1, le=1000, description="Most URLs one Library request may ingest.")
 
 
 class DossierSettings(BaseSettings):

@@ -26,8 +26,7 @@ MB = 1024 * 1024
 @pytest.fixture
 def small_app(seed_index, monkeypatch):
     """The real app with small limits: 0.5 MB per file, 1 MB of files per request."""
-    monkeypatch.setattr(L, "MAX_REQUEST_MB", 1.0)
-    ctx = AppContext(DossierSettings(data_dir=seed_index.data_dir, serve=ServeSettings(max_upload_mb=0.5)))
+    ctx = AppContext(DossierSettings(data_dir=seed_index.data_dir, serve=ServeSettings(max_upload_mb=0.5, max_request_mb=1.0)))
     ctx.index = seed_index.svc
     with TestClient(create_app(ctx)) as client:
         yield client
@@ -38,7 +37,7 @@ def _files(n: int, size: int, name: str = "notes.txt") -> list:
 
 
 def test_upload_cap_is_the_request_quota_and_at_least_one_file():
-    assert upload_cap_bytes(ServeSettings(max_upload_mb=50)) == 200 * MB + MB  # L.MAX_REQUEST_MB, plus form slack
+    assert upload_cap_bytes(ServeSettings(max_upload_mb=50)) == 200 * MB + MB  # serve.max_request_mb, plus form slack
     assert upload_cap_bytes(ServeSettings(max_upload_mb=500)) == 500 * MB + MB  # never below one allowed file
 
 
@@ -145,9 +144,7 @@ def test_parse_urls_per_request_quota():
 
 
 def test_library_ingest_applies_the_quotas(tmp_path, make_service, monkeypatch):
-    monkeypatch.setattr(L, "MAX_FILES_PER_REQUEST", 2)
-    monkeypatch.setattr(L, "MAX_URLS_PER_REQUEST", 2)
-    ctx = AppContext(DossierSettings(data_dir=tmp_path / "data"))
+    ctx = AppContext(DossierSettings(data_dir=tmp_path / "data", serve=ServeSettings(max_files_per_request=2, max_urls_per_request=2)))
     ctx.index = make_service(tmp_path / "data")
     folder = tmp_path / "in"
     folder.mkdir()

@@ -2,10 +2,9 @@
 removing a document. Uploaded files are copied under `<data_dir>/uploads/` with a sanitized name (no
 directories, no path traversal), checked against the size limit and the accepted types first.
 
-Per request (one click on "Add"): at most MAX_FILES_PER_REQUEST files totalling MAX_REQUEST_MB, and at
-most MAX_URLS_PER_REQUEST URLs; what is over is reported as failed, not ingested. `ServeSettings` fields
-of the same names in lower case (`max_files_per_request`, `max_request_mb`, `max_urls_per_request`)
-override these defaults when present."""
+Per request (one click on "Add"): at most `serve.max_files_per_request` files totalling
+`serve.max_request_mb`, and at most `serve.max_urls_per_request` URLs (typed `ServeSettings`; the
+constants below are the functions' defaults); what is over is reported as failed, not ingested."""
 from __future__ import annotations
 
 import re
@@ -141,9 +140,9 @@ def ingest(svc: UIServices, files: Sequence[str] | None, urls_text: str | None, 
 
     serve = svc.settings.serve
     staged = stage_uploads(files or [], svc.upload_dir, serve.max_upload_mb,
-                           max_files=getattr(serve, "max_files_per_request", MAX_FILES_PER_REQUEST),
-                           max_total_mb=getattr(serve, "max_request_mb", MAX_REQUEST_MB))
-    urls, url_errors = parse_urls(urls_text, getattr(serve, "max_urls_per_request", MAX_URLS_PER_REQUEST))
+                           max_files=serve.max_files_per_request,
+                           max_total_mb=serve.max_request_mb)
+    urls, url_errors = parse_urls(urls_text, serve.max_urls_per_request)
     lines: list[str] = []
     inputs = staged.paths + urls
     counts: dict[str, int] = {}
