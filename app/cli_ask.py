@@ -80,7 +80,8 @@ def print_answer(ans: Answer, catalog) -> None:
         if ans.closest:
             out.print("\nClosest passages:")
             for c in ans.closest:
-                out.print(f"  - {c.title}: “{c.passage[:220]}…”", markup=False)
+                excerpt = " ".join(c.passage.split())
+                out.print(f"  - {c.title}: “{excerpt[:220]}{'…' if len(excerpt) > 220 else ''}”", markup=False)
         return
     for s in ans.sentences:
         marks = "".join(f"[{n}]" for n in s.citations)
