@@ -68,6 +68,9 @@ def test_onnx_int8_close_to_sentence_transformers_with_its_own_id(texts, torch_v
     cos = (vecs * torch_vectors).sum(axis=1)
     assert cos.min() > 0.97 and cos.mean() > 0.985, (cos.min(), cos.mean())
     assert emb.id.endswith("+onnx-int8") and emb.id != Embedder(IndexSettings(embed_backend="onnx")).id
+    # a text's vector does not depend on the batch it is embedded in (one text per run)
+    np.testing.assert_allclose(np.array(emb.embed(texts[:3], batch_size=64)), vecs[:3], atol=1e-6)
+    np.testing.assert_allclose(emb.embed_query(texts[5]), vecs[5], atol=1e-6)
     # still the same ranking of an obviously relevant passage over unrelated ones
     q = np.array(emb.embed_query("How far can the cameras detect people?"))
     sims = vecs @ q
