@@ -111,3 +111,53 @@ def test_bench_cli_corpus_command(tmp_path):
     res = CliRunner().invoke(bench_app, ["corpus", "--chunks", "30", "--out", str(tmp_path / "c"), "--seed", "1"])
     assert res.exit_code == 0, res.output
     assert json.loads((tmp_path / "c" / "corpus.json").read_text())["chunks"] >= 30
+
+
+def test_reused_vectors_store_is_labelled_and_bm25_probe_runs(tmp_path, shared_embedder):
+    """`bench store --real-vectors N`: N chunks embedded for real, the rest seeded perturbed copies of
+    them; the record says so, and the 100k targets measured on such a store carry the label."""
+    import numpy as np
+
+    from eval.bench.bm25_bench import bm25_probe, extrapolate_1m
+    from eval.bench.cli import ReusedVectors, build_store
+
+    texts = [f"Shipment {i} of cameras left Varna on day {i}." for i in range(7)]
+    rv = ReusedVectors(shared_embedder.embed, real=3, seed=0)
+    a = np.array(rv(texts[:2]) + rv(texts[2:]))
+    real = np.array(shared_embedder.embed(texts[:3]))
+    np.testing.assert_allclose(a[:3], real, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    cos = (a[3:] * real[[0, 1, 2, 0]]).sum(axis=1)
+    assert (cos > 0.8).all() and (cos < 0.99).all()  # near the copied vector, not equal to it
+    assert rv.real_embedded == 3 and rv.done == 7
+    again = ReusedVectors(shared_embedder.embed, real=3, seed=0)
+    np.testing.assert_allclose(np.array(again(texts)), a, atol=1e-5)  # seeded: the same store twice
+
+    corpus = tmp_path / "corpus"
+    info = ensure_corpus(60, corpus, seed=0, max_queries=50)
+    store = tmp_path / "store"
+    res = build_store(corpus, store, None, real_vectors=20)
+    rec = json.loads((store / "bench-store.json").read_text())
+    assert rec["vectors"]["real"] == 20 and rec["vectors"]["perturbed_copies"] == info["chunks"] - 20 == res["vectors"]["perturbed_copies"]
+    fake_q = {"retrieval": {"latency_ms": {"p50": 10.0}, "p95_over_p50": 1.5},
+              "answer": {"latency_ms": {"p50": 50.0}, "p95_over_p50": 1.5}, "store_record": rec}
+    ts = {t["target"]: t for t in targets({"query": {"100000": fake_q}})}
+    t = ts["retrieval p50 at 100k"]
+    assert t["status"] == "met (synthetic vectors)" and "perturbed" in t["where"] and "latency, not quality" in t["note"]
+
+    b = bm25_probe(store, corpus / "queries.jsonl", n=5)
+    assert b["chunks"] == info["chunks"] and b["search_ms"]["n"] >= 1 and b["disk_mib"] > 0
+    assert "assuming linear growth" in extrapolate_1m([b])
+
+
+def test_embedder_backends_side_by_side():
+    from eval.bench.embed_bench import run_embed_bench
+
+    texts = ["The cameras can detect people up to 110 meters away.", "A 380,900 euro contract with a Russian company.",
+             "The audit found that the border guard paid twice for the same radios.", "Council decision 2023/118."] * 3
+    r = run_embed_bench(texts, slice_size=4, log=lambda m: None)
+    rows = {b["backend"]: b for b in r["backends"]}
+    assert set(rows) == {"torch", "onnx", "onnx-int8"} and r["texts"] == 12
+    assert rows["onnx"]["cosine_to_torch"]["min"] > 0.99999 and rows["onnx-int8"]["cosine_to_torch"]["min"] > 0.97
+    assert rows["torch"]["vs_torch"] == 1.0 and all(b["chunks_per_s"] > 0 for b in rows.values())
+    assert rows["onnx-int8"]["cold"]["imports_torch"] is False and rows["torch"]["cold"]["imports_torch"] is True

@@ -99,29 +99,76 @@ def store_ok(store: Path, corpus_info: dict) -> dict | None:
     want_fp = chunking_fingerprint(IngestSettings())
     if rec.get("corpus_digest") != corpus_info["digest"] or rec.get("fingerprint") != want_fp:
         return None
-    if IndexSettings().embed_model != "bundled" or rec.get("embedder") != "sentence-transformers/all-MiniLM-L6-v2":
+    from index.embedder import Embedder
+
+    if IndexSettings().embed_model != "bundled" or rec.get("embedder") != Embedder(IndexSettings()).id:
         return None
     if rec.get("chunks") != corpus_info["chunks"]:
         return None
     return rec
 
 
-def build_store(corpus: Path, store: Path, chroma_url: str | None) -> dict:
+class ReusedVectors:
+    """Stands in for Embedder.embed while building a large store for query latency only: the first
+    `real` chunk texts are embedded by the real embedder; every later chunk gets the vector of real chunk
+    (i mod real) plus seeded Gaussian noise (norm ~`noise`), renormalised. Texts, catalog and BM25 stay
+    real; dense results for chunks past the first `real` do not match their text, so the store measures
+    latency and memory at its size, not retrieval quality."""
+
+    def __init__(self, embed, real: int, seed: int = 0, noise: float = 0.5):
+        import numpy as np
+
+        self.np, self.embed, self.real, self.seed, self.noise = np, embed, real, seed, noise
+        self.base = None  # (real, dim) array once filled
+        self.done = 0
+        self.real_embedded = 0
+
+    def __call__(self, texts, batch_size=None):
+        np = self.np
+        out = []
+        n_real = max(0, min(len(texts), self.real - self.done))
+        if n_real:
+            vecs = np.asarray(self.embed(list(texts[:n_real]), batch_size), dtype=np.float32)
+            self.base = vecs if self.base is None else np.vstack([self.base, vecs])
+            self.real_embedded += n_real
+            out.extend(vecs.tolist())
+        rest = len(texts) - n_real
+        if rest:
+            idx = np.arange(self.done + n_real, self.done + len(texts))
+            base = self.base[idx % len(self.base)]
+            rng = np.random.default_rng([self.seed, int(idx[0])])
+            noisy = base + rng.normal(0.0, self.noise / np.sqrt(base.shape[1]), size=base.shape).astype(np.float32)
+            noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
+            out.extend(noisy.tolist())
+        self.done += len(texts)
+        return out
+
+
+def build_store(corpus: Path, store: Path, chroma_url: str | None, real_vectors: int | None = None) -> dict:
     """Ingest the corpus into a fresh store (no comparisons): for query benchmarks at sizes whose
-    full ingest benchmark does not fit the time budget."""
+    full ingest benchmark does not fit the time budget. real_vectors: embed only that many chunks for
+    real and give the rest perturbed copies of them (ReusedVectors), recorded in bench-store.json."""
     from .ingest_bench import dossier_ingest, open_service
 
     info = json.loads((corpus / "corpus.json").read_text())
     svc = open_service(store, chroma_url)
     svc.embedder.embed(["warm-up"])
+    reused = None
+    if real_vectors and real_vectors < info["chunks"]:
+        reused = ReusedVectors(svc.embedder.embed, real_vectors)
+        svc.embedder.embed = reused
     res = dossier_ingest(svc, corpus, [str(corpus / "docs")], 512)
+    if reused is not None:
+        del svc.embedder.embed  # the instance attribute: back to the real method
+        res["vectors"] = {"real": reused.real_embedded, "perturbed_copies": reused.done - reused.real_embedded,
+                          "noise_norm": reused.noise, "how": (ReusedVectors.__doc__ or "").split("\n\n")[0].strip()}
     t = time.perf_counter()
     svc.bm25.search("warm up", 1)
     res["bm25_build_s"] = round(time.perf_counter() - t, 3)
     (store / "bench-store.json").write_text(json.dumps({
         "corpus_digest": info["digest"], "chunks": res["chunks"], "documents": res["documents"], "embedder": svc.embedder.id,
         "fingerprint": svc.fingerprint, "ingest_seconds": res["seconds"], "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "chroma_url": chroma_url or "",
+        "chroma_url": chroma_url or "", "vectors": res.get("vectors") or {"real": res["chunks"], "perturbed_copies": 0},
     }, indent=2))
     return res
 
@@ -202,14 +249,73 @@ def store_cmd(
     seed: int = typer.Option(0, "--seed"),
     work: Path = typer.Option(DEFAULT_WORK, "--work"),
     chroma_server: bool = typer.Option(False, "--chroma-server", help="Store vectors in a `chroma run` server (kept under WORK/stores)."),
+    real_vectors: Optional[str] = typer.Option(None, "--real-vectors", help="Embed only this many chunks for real; the rest get seeded "
+                                               "perturbed copies of their vectors (a latency/memory store; results say so)."),
 ):
     """Build (ingest) a store for `bench query` / `bench all` to reuse, without the comparisons."""
     n = parse_size(chunks)
     corpus, info = _ensure_corpus(work, n, seed)
     st = store_dir(work, n, seed, chroma_server)
     with _maybe_server(st, chroma_server, wipe=True) as url:
-        res = build_store(corpus, st, url)
-    print(json.dumps({k: res[k] for k in ("documents", "chunks", "seconds", "chunks_per_s", "bm25_build_s")} | {"store": str(st)}, indent=2))
+        res = build_store(corpus, st, url, real_vectors=parse_size(real_vectors) if real_vectors else None)
+    print(json.dumps({k: res.get(k) for k in ("documents", "chunks", "seconds", "chunks_per_s", "bm25_build_s", "vectors")} | {"store": str(st)}, indent=2))
+
+
+def _embed_texts(work: Path, seed: int, n: int) -> list[str]:
+    from ingest.settings import IngestSettings
+
+    from .ingest_bench import chunk_texts, corpus_files
+
+    corpus, _ = _ensure_corpus(work, 1000, seed)
+    return chunk_texts(corpus_files(corpus), IngestSettings())[:n]
+
+
+@bench_app.command("embedders")
+def embedders_cmd(
+    texts: int = typer.Option(256, "--texts", help="Chunk texts of the 1k corpus embedded by each backend."),
+    seed: int = typer.Option(0, "--seed"),
+    work: Path = typer.Option(DEFAULT_WORK, "--work"),
+    out: Path = typer.Option(DEFAULT_OUT, "--out"),
+    name: str = typer.Option("embedders", "--name"),
+):
+    """Embedder backends (torch, onnx, onnx-int8) side by side: chunks/s, cosine to torch, cold load."""
+    from .embed_bench import run_embed_bench
+
+    t0 = time.perf_counter()
+    result = _new_result(_command())
+    result["embedders"] = run_embed_bench(_embed_texts(work, seed, texts), log=_log)
+    _finish(result, out, name, t0)
+
+
+def _bm25_sizes(work: Path, seed: int, sizes: list[int]) -> dict:
+    from .bm25_bench import bm25_probe, extrapolate_1m
+
+    rows = []
+    for n in sizes:
+        corpus, info = _ensure_corpus(work, n, seed)
+        st = store_dir(work, n, seed, False)
+        if store_ok(st, info) is None:
+            continue
+        _log(f"bm25: load and search at {_label(n)} (fresh process)")
+        r = bm25_probe(st, corpus / "queries.jsonl")
+        if "error" not in r:
+            rows.append(r)
+    return {"sizes": rows, "extrapolation_1m": extrapolate_1m(rows)}
+
+
+@bench_app.command("bm25")
+def bm25_cmd(
+    chunks: str = typer.Option("10k,100k", "--chunks", help="Sizes whose stores exist."),
+    seed: int = typer.Option(0, "--seed"),
+    work: Path = typer.Option(DEFAULT_WORK, "--work"),
+    out: Path = typer.Option(DEFAULT_OUT, "--out"),
+    name: str = typer.Option("bm25", "--name"),
+):
+    """BM25 load time, memory and search latency at the given store sizes; 1M extrapolated."""
+    t0 = time.perf_counter()
+    result = _new_result(_command())
+    result["bm25"] = _bm25_sizes(work, seed, [parse_size(x) for x in chunks.split(",") if x.strip()])
+    _finish(result, out, name, t0)
 
 
 def _query_one(work: Path, n: int, seed: int, server: bool, *, queries: int, warmup: int, build: bool,
@@ -330,9 +436,11 @@ def plan_note(rows: list[dict], chosen: int, budget_min: float, rate: float, *, 
 
 
 def estimate_seconds(n: int, rate: float, *, llama_chunks: int, queries: int, warmup: int, raw_fraction: float = 1.0,
-                     one_thread: bool = True) -> float:
-    """A deliberately conservative estimate of `bench all` at n chunks: embedding dominates."""
-    embed = ((1 + raw_fraction) * n + 2 * min(llama_chunks, n) * 1.15) / rate  # ours + raw, then the llama-index pair
+                     one_thread: bool = True, llama_rate: float | None = None) -> float:
+    """A deliberately conservative estimate of `bench all` at n chunks: embedding dominates. The
+    llama-index route embeds with sentence-transformers (torch): llama_rate, when the default backend differs."""
+    pair = min(llama_chunks, n) * 1.15
+    embed = ((1 + raw_fraction) * n + pair) / rate + pair / (llama_rate or rate)  # ours + raw, then the llama-index pair
     fixed = n / 1500 + n / 1500 + n / 4000  # corpus generation, chunking for the raw run, re-ingest + BM25
     answers = (warmup + 2 * queries * (2 if one_thread else 1)) * 1.0 + 2 * 60  # query bench; cold start, memory probe
     return embed + fixed + answers + 60
@@ -348,7 +456,7 @@ def all_cmd(
     queries: int = typer.Option(100, "--queries"),
     warmup: int = typer.Option(10, "--warmup"),
     raw_fraction: float = typer.Option(1.0, "--raw-fraction", min=0.01, max=1.0, help="Share of the chunk texts the raw embedder run re-embeds."),
-    one_thread: bool = typer.Option(True, "--one-thread/--no-one-thread", help="Also measure queries, interleaved, with torch at 1 thread."),
+    one_thread: bool = typer.Option(True, "--one-thread/--no-one-thread", help="Also measure queries, interleaved, with torch at 1 thread (torch backend only)."),
     seed: int = typer.Option(0, "--seed"),
     work: Path = typer.Option(DEFAULT_WORK, "--work"),
     out: Path = typer.Option(DEFAULT_OUT, "--out"),
@@ -362,11 +470,15 @@ def all_cmd(
     _log("probe: raw embedder throughput")
     probe = _probe(work, seed)
     rate = probe["chunks_per_s"]
+    from .embed_bench import run_embed_bench
+
+    result["embedders"] = run_embed_bench(_embed_texts(work, seed, 192), log=_log)
+    torch_rate = next((b["chunks_per_s"] for b in result["embedders"]["backends"] if b["backend"] == "torch"), None) or rate
     cands = ([1_000_000] if million else []) + [100_000, 10_000, 1_000]
     rows = []
     for n in cands:
         est = estimate_seconds(n, rate, llama_chunks=lc or n, queries=queries, warmup=warmup, raw_fraction=raw_fraction,
-                               one_thread=one_thread)
+                               one_thread=one_thread, llama_rate=torch_rate)
         rows.append({"label": _label(n), "chunks": n, "estimated_s": round(est), "fits": est <= budget})
     if size == "auto":
         fitting = [r for r in rows if r["fits"]]
@@ -395,6 +507,7 @@ def all_cmd(
         result["query"][str(n)] = _query_one(work, n, seed, n >= 1_000_000, queries=queries, warmup=warmup,
                                              build=False, budget_left=left, probe_rate=rate, one_thread=one_thread)
     measured = [int(k) for k, v in result["query"].items() if "retrieval" in v and int(k) < 1_000_000]
+    result["bm25"] = _bm25_sizes(work, seed, sorted(measured))
     big = max(measured) if measured else chosen
     cinfo = _ensure_corpus(work, big, seed)
     _cold(result, cinfo[0], store_dir(work, big, seed, False), cinfo[1], 3)
@@ -416,8 +529,15 @@ def _auto_notes(result: dict) -> list[str]:
                      f"chunks are {tr['wordpieces'].get('median')} at the median): their tails are never embedded.")
     ll = ing.get("llama_index_route") or {}
     if ll.get("speedup_same_documents") is not None and ll["speedup_same_documents"] < 2:
-        notes.append("Both ingest routes are bound by the same embedder (MiniLM on 2 CPU cores), so no pipeline-only change can reach "
-                     "2x over llama-index; only a cheaper embedder path (quantized/ONNX, shorter sequences) can.")
+        emb = {b["backend"]: b for b in (result.get("embedders") or {}).get("backends", [])}
+        mine = (ing.get("dossier_embedder") or "").split("(")[-1].split(")")[0]
+        if mine and mine != "torch" and emb.get(mine):
+            notes.append(f"dossier embeds with {mine} ({emb[mine]['vs_torch']}x torch's chunks/s in the embedders table), llama-index "
+                         f"with sentence-transformers on torch; the ingest ratio is bounded by that embedder ratio, since both "
+                         f"routes spend most of their time embedding.")
+        else:
+            notes.append("Both ingest routes are bound by the same embedder (MiniLM on 2 CPU cores), so no pipeline-only change can reach "
+                         "2x over llama-index; only a cheaper embedder path (quantized/ONNX, shorter sequences) can.")
     d = ing.get("dossier") or {}
     calls = d.get("calls") or {}
     if calls.get("store_upsert") and d.get("documents") and calls["store_upsert"] >= d["documents"]:

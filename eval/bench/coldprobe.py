@@ -22,12 +22,23 @@ def main() -> None:
 
     cli._register_commands()
     mark("import CLI and register commands")
-    import torch  # noqa: F401
+    from index.settings import IndexSettings
 
-    mark("import torch")
-    import sentence_transformers  # noqa: F401
+    if IndexSettings().embed_backend == "torch":
+        import torch  # noqa: F401
 
-    mark("import sentence_transformers")
+        mark("import torch")
+        import sentence_transformers  # noqa: F401
+
+        mark("import sentence_transformers")
+    else:
+        import onnxruntime  # noqa: F401
+        import tokenizers  # noqa: F401
+
+        mark("import onnxruntime + tokenizers")
+    import nltk  # noqa: F401  (sentence splitting and stemming on the answer path)
+
+    mark("import nltk")
     from .query_bench import open_app
 
     app, answerer = open_app(store)

@@ -276,7 +276,16 @@ def run_ingest_bench(corpus: Path, work: Path, *, store_dir: Path | None = None,
     why_not = None if llama else "disabled (--no-llama)"
     why_not = why_not or llama_available()
     if why_not is None:
-        model = svc.embedder._load()
+        # the llama-index route keeps its normal path: sentence-transformers (torch) with the same weights,
+        # whatever backend dossier's embedder uses; both at the configured thread count
+        if svc.embedder.backend == "torch":
+            torch_emb = svc.embedder
+        else:
+            from index.embedder import Embedder
+
+            torch_emb = Embedder(svc.index_settings.model_copy(update={"embed_backend": "torch"}))
+        model = torch_emb._load()
+        llama_batch = 64  # the batch size it was measured with before (llama-index's own default is 10)
         if llama_chunks and llama_chunks < ours["chunks"]:
             sub, n = [], 0
             for f, k in _chunks_per_file(files, settings):
@@ -286,14 +295,17 @@ def run_ingest_bench(corpus: Path, work: Path, *, store_dir: Path | None = None,
                 n += k
             log(f"llama-index route: dossier on the first {len(sub)} documents (fresh store), then llama-index on the same")
             svc2 = open_service(work / "store-prefix", chroma_url)
-            svc2.embedder._model = model  # the same loaded model: no second load, same weights
+            svc2.embedder = svc.embedder  # the same loaded model: no second load, same weights
             pair_ours = dossier_ingest(svc2, corpus, [str(f) for f in sub], flush)
             scope = f"the first {len(sub)} of {len(files)} documents ({pair_ours['chunks']} dossier chunks)"
         else:
             sub, pair_ours, scope = files, ours, f"the whole corpus ({len(files)} documents)"
             log("llama-index route on the whole corpus")
-        lr = llama_ingest(sub, work / "llama", model, batch_size=batch, chunk_tokens=settings.chunk_tokens,
+        lr = llama_ingest(sub, work / "llama", model, batch_size=llama_batch, chunk_tokens=settings.chunk_tokens,
                           overlap=settings.chunk_overlap)
+        lr["embedding"] = (f"sentence-transformers {torch_emb.id} on torch, {svc.index_settings.torch_threads or 'default'} "
+                           f"thread(s), batch {llama_batch}")
+        out["dossier_embedder"] = f"{svc.embedder.id} ({svc.embedder.backend}), batch {batch}"
         llama_block = {
             "scope": scope, "llama_index": lr, "dossier": {k: pair_ours[k] for k in ("documents", "chunks", "seconds", "cpu_seconds", "chunks_per_s")},
             "docs_per_s": {"dossier": round(len(sub) / pair_ours["seconds"], 3), "llama_index": round(len(sub) / lr["seconds"], 3)},
@@ -376,12 +388,16 @@ def catalog_probe(svc, n: int = 50) -> dict:
 
 def truncation_probe(embedder_svc, texts: list[str], sample: int = 500) -> dict:
     """How many chunks are longer than the embedder's max_seq_length (their tail is not embedded)."""
-    model = embedder_svc.embedder._load()
-    tok = model.tokenizer
-    limit = int(model.max_seq_length)
+    from tokenizers import Tokenizer
+
+    path = embedder_svc.embedder.path
+    tok = Tokenizer.from_file(str(path / "tokenizer.json"))
+    tok.no_truncation()
+    tok.no_padding()
+    limit = int(json.loads((path / "sentence_bert_config.json").read_text()).get("max_seq_length") or 512)
     step = max(1, len(texts) // sample)
     part = texts[::step][:sample]
-    lens = [len(tok(t, add_special_tokens=True)["input_ids"]) for t in part]
+    lens = [len(e.ids) for e in tok.encode_batch(part)]
     over = [n for n in lens if n > limit]
     return {"max_seq_length": limit, "sampled": len(part), "wordpieces": summary([float(x) for x in lens], 1),
             "truncated_fraction": round(len(over) / len(part), 3) if part else None}

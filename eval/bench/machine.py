@@ -8,7 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 PACKAGES = ("torch", "sentence-transformers", "transformers", "chromadb", "llama-index-core",
-            "llama-index-vector-stores-chroma", "bm25s", "numpy", "tiktoken", "onnxruntime")
+            "llama-index-vector-stores-chroma", "bm25s", "numpy", "tiktoken", "onnxruntime", "onnx", "tokenizers")
 
 
 def cpu_model() -> str:
@@ -55,16 +55,14 @@ def machine_info(root: Path | None = None) -> dict:
             versions[p] = version(p)
         except PackageNotFoundError:
             versions[p] = None
-    torch_threads = None
-    try:
-        import torch
+    from index.settings import IndexSettings
 
-        torch_threads = torch.get_num_threads()
-    except ImportError:
-        pass
+    idx = IndexSettings()
+    torch_threads = idx.torch_threads or os.cpu_count()  # the embedder's threads (torch or onnxruntime)
     return {
         "cpu": cpu_model(), "cores": os.cpu_count(), "ram_gib": total_ram_gib(),
         "os": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
-        "torch_threads": torch_threads, "versions": versions, "load_average_at_start": load_average(),
+        "torch_threads": torch_threads, "embed_backend": idx.embed_backend, "embed_batch_size": idx.embed_batch_size,
+        "versions": versions, "load_average_at_start": load_average(),
         "git": git_state(root or Path.cwd()),
     }

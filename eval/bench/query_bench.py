@@ -3,6 +3,7 @@ generated from the corpus. Warm-up queries are run first and not counted; retrie
 measured on disjoint question sets (so no answer reuses a retrieval's warm state for its question)."""
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Callable
@@ -49,10 +50,16 @@ def run_query_bench(store_dir: Path, corpus: Path, *, queries: int = 100, warmup
         answerer.ask(q["question"])
     warm_s = time.perf_counter() - t
 
-    import torch
+    backend = svc.embedder.backend
+    if backend == "torch":
+        import torch
 
-    default_threads = torch.get_num_threads()
-    variants = [("default", default_threads)] + ([("one_thread", 1)] if one_thread_too and default_threads != 1 else [])
+        default_threads = torch.get_num_threads()
+        set_threads = torch.set_num_threads
+    else:  # onnxruntime's threads are fixed per session: no interleaved thread experiment
+        default_threads = svc.index_settings.torch_threads or os.cpu_count()
+        set_threads = lambda n: None  # noqa: E731
+    variants = [("default", default_threads)] + ([("one_thread", 1)] if one_thread_too and default_threads != 1 and backend == "torch" else [])
     sets = {}
     for j, (vname, _) in enumerate(variants):
         base = warmup + 2 * queries * j
@@ -63,7 +70,7 @@ def run_query_bench(store_dir: Path, corpus: Path, *, queries: int = 100, warmup
     try:
         for i in range(queries):
             for vname, nthreads in variants:
-                torch.set_num_threads(nthreads)
+                set_threads(nthreads)
                 a_ = acc[vname]
                 rset, aset = sets[vname]
                 if i < len(rset):
@@ -84,7 +91,7 @@ def run_query_bench(store_dir: Path, corpus: Path, *, queries: int = 100, warmup
                     a_["abst"] += int(ans.abstained)
                     a_["contains"] += int(not ans.abstained and q["answer"].lower() in ans.answer.lower())
     finally:
-        torch.set_num_threads(default_threads)
+        set_threads(default_threads)
 
     # one Chroma count() per query is part of VectorStore.query: how much is it?
     count_ms = []
@@ -95,7 +102,8 @@ def run_query_bench(store_dir: Path, corpus: Path, *, queries: int = 100, warmup
 
     out = {
         "store": str(store_dir), "chunks": n_chunks, "chroma": "server " + chroma_url if chroma_url else "embedded",
-        "k": k, "warmup_queries": len(warm), "open_s": round(open_s, 3), "torch_threads": default_threads,
+        "k": k, "warmup_queries": len(warm), "open_s": round(open_s, 3), "torch_threads": default_threads, "embed_backend": backend,
+        "embedder": svc.embedder.id,
         "first_search_ms": round(first_search_ms, 1), "warmup_s": round(warm_s, 2),
         "store_count_ms": summary(count_ms, 3),
     }

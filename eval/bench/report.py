@@ -44,10 +44,19 @@ def targets(result: dict) -> list[dict]:
     note = "" if at == TARGET_SIZE else (f"100k store not available: value at {size_label(at)} shown, target not judged" if at else "")
     where = f"{size_label(at)} chunks" if at else ""
 
+    vec = ((q or {}).get("store_record") or {}).get("vectors") or {}
+    synthetic = bool(vec.get("perturbed_copies"))
+    if synthetic:
+        where += f" ({vec['real']:,} embedded + {vec['perturbed_copies']:,} perturbed-copy vectors)"
+
     def judged(name, value, op, goal, unit, n=""):
         t = _t(name, value, op, goal, unit, where, n or note)
         if at != TARGET_SIZE and value is not None:
             t["status"] = f"indicative ({size_label(at)})"
+        elif synthetic and value is not None:
+            t["status"] += " (synthetic vectors)"
+            t["note"] = ("texts, catalog and BM25 real at this size; dense vectors past the first "
+                         f"{vec['real']:,} chunks are perturbed copies, so latency, not quality, is measured")
         return t
 
     if q:
@@ -100,7 +109,7 @@ def markdown(result: dict) -> str:
     L = [f"# dossier benchmark — {result['started_at']}", "",
          f"Command: `{result['command']}`", "",
          f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}, Python {m['python']}, "
-         f"torch threads {m['torch_threads']}; load average at start {m['load_average_at_start']}, "
+         f"embedder backend {m.get('embed_backend', 'torch')} at {m['torch_threads']} thread(s), batch {m.get('embed_batch_size', 64)}; load average at start {m['load_average_at_start']}, "
          f"at end {result.get('load_average_at_end')}. Git {m['git']['commit']}{' (dirty)' if m['git']['dirty'] else ''}.", "",
          "Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v), "",
          f"Total wall time: {_fmt(result.get('total_seconds'), 0)} s.", ""]
@@ -144,7 +153,8 @@ def markdown(result: dict) -> str:
                   f"| dossier Ingestor | {lo['documents']:,} | {lo['chunks']:,} | {lo['seconds']:.1f} | {lo['chunks_per_s']:.2f} | {ll['docs_per_s']['dossier']:.2f} |",
                   f"| llama-index from_documents + Chroma | {lr['documents']:,} | {lr['chunks']:,} | {lr['seconds']:.1f} | {lr['chunks_per_s']:.2f} | {ll['docs_per_s']['llama_index']:.2f} |",
                   "", f"Speed-up on the same documents: **{_fmt(ll['speedup_same_documents'], 3)}x** "
-                  f"(chunks/s ratio {_fmt(ll['speedup_chunks_per_s'], 3)}). llama-index settings: {lr['settings']}.", ""]
+                  f"(chunks/s ratio {_fmt(ll['speedup_chunks_per_s'], 3)}). llama-index settings: {lr['settings']}; "
+                  f"its embedding: {lr.get('embedding', 'the same loaded model')}; dossier's: {ing.get('dossier_embedder', '')}.", ""]
         re_ = ing.get("reingest")
         if re_:
             L.append(f"Re-ingest of the unchanged corpus: {re_['seconds']:.2f} s = **{_fmt(re_['fraction_of_first'], 4)}** of the first ingest "
@@ -167,7 +177,9 @@ def markdown(result: dict) -> str:
             if "retrieval" not in v:
                 L.append(f"| {size_label(int(size))} | — | | | | | | | | | | {v.get('skipped', '')} |")
                 continue
-            lab = f"{v['chunks']:,} chunks ({v['chroma']})"
+            rv = (v.get("store_record") or {}).get("vectors") or {}
+            lab = f"{v['chunks']:,} chunks ({v['chroma']}, {v.get('embed_backend', 'torch')}"
+            lab += f"; {rv['real']:,} embedded + {rv['perturbed_copies']:,} perturbed-copy vectors)" if rv.get("perturbed_copies") else ")"
             for name, key, sanity in (("retrieval (hybrid)", "retrieval", f"source doc in top-{v['k']}: {v['retrieval']['source_doc_in_top_k']}"),
                                       ("extractive answer", "answer", f"abstained {v['answer']['abstained']}, expected answer in text {v['answer']['expected_answer_in_text']}")):
                 x = v[key]
@@ -184,6 +196,26 @@ def markdown(result: dict) -> str:
                     L.append(f"| {lab} | {name} | {x['queries']} | {v['warmup_queries']} | {_fmt(s['p50'], 1)} | {_fmt(s['p95'], 1)} | "
                              f"{_fmt(s['p99'], 1)} | {_fmt(s['mean'], 1)} | {_fmt(s['min'], 1)}–{_fmt(s['max'], 1)} | {_fmt(x['p95_over_p50'])} | {st} | |")
             L.append(f"| | first search after open | 1 | | {v['first_search_ms']:.0f} | | | | | | store open {v['open_s']:.2f} s | Chroma count() per query: median {v['store_count_ms'].get('median')} ms |")
+    emb = result.get("embedders")
+    if emb:
+        L += ["", f"## Embedder backends ({emb['texts']} chunk texts of the corpus, batch {emb['batch_size']}, "
+              f"{emb['threads']} thread(s), interleaved slices of {emb['slice']})", "",
+              "| backend | embedder id | chunks/s | vs torch | cosine to torch min / mean | fresh process: import + load + first embed (s) | imports torch |",
+              "|---|---|---:|---:|---|---:|---|"]
+        for b in emb["backends"]:
+            cos = b.get("cosine_to_torch") or {}
+            L.append(f"| {b['backend']} | {b['id']} | {_fmt(b['chunks_per_s'])} | {_fmt(b.get('vs_torch'), 3)} | "
+                     f"{_fmt(cos.get('min'), 6)} / {_fmt(cos.get('mean'), 6)} | {_fmt((b.get('cold') or {}).get('seconds'))} | "
+                     f"{(b.get('cold') or {}).get('imports_torch')} |")
+    bm = result.get("bm25")
+    if bm:
+        L += ["", "## BM25 scaling", ""]
+        for row in bm.get("sizes", []):
+            L.append(f"- {row['chunks']:,} chunks: load (memory-mapped) {_fmt(row['load_s'], 3)} s, on disk {_fmt(row['disk_mib'], 1)} MiB, "
+                     f"RSS growth on load+queries {_fmt(row['rss_growth_mib'], 1)} MiB, search p50 {_fmt(row['search_ms']['p50'], 2)} ms, "
+                     f"p95 {_fmt(row['search_ms']['p95'], 2)} ms ({row['search_ms']['n']} queries).")
+        if bm.get("extrapolation_1m"):
+            L.append(f"- 1M chunks (extrapolated, not measured): {bm['extrapolation_1m']}")
     cold = result.get("cold_start")
     if cold:
         a = cold.get("ask") or {}
