@@ -161,7 +161,7 @@ def build_store(corpus: Path, store: Path, chroma_url: str | None, real_vectors:
     if reused is not None:
         del svc.embedder.embed  # the instance attribute: back to the real method
         res["vectors"] = {"real": reused.real_embedded, "perturbed_copies": reused.done - reused.real_embedded,
-                          "noise_norm": reused.noise, "how": (ReusedVectors.__doc__ or "").split("\n\n")[0].strip()}
+                          "noise_norm": reused.noise, "how": " ".join((ReusedVectors.__doc__ or "").split())}
     t = time.perf_counter()
     svc.bm25.search("warm up", 1)
     res["bm25_build_s"] = round(time.perf_counter() - t, 3)
