@@ -64,6 +64,8 @@ class _Cand:
     title: str = ""  # the document's title: what every sentence in it is about
     own: float = 0.0  # weighted key-term coverage of the sentence alone
     near: float = 0.0  # weighted coverage of key terms found only in the neighbouring sentences
+    bigram: float = 0.0  # share of the question's consecutive key-term pairs standing together here
+    embedded: bool = False  # sem computed
 
 
 class ExtractiveEngine:
@@ -131,10 +133,7 @@ class ExtractiveEngine:
                     c.stems |= set(content_stems(acr))
         self._score(info, question, context_terms, cands)
         proper = _proper_tokens(cands)
-        if info.focus and not any(info.focus in c.stems for c in cands) and max(c.sem for c in cands) < 0.7:
-            # "What penalties does it set?" and no passage speaks of penalties (a close paraphrase counts:
-            # "which punishment" is answered by "the death penalty")
-            return Draft(abstained=True, reason=f"the passages never mention {info.focus!r}")
+        unfocused = bool(info.focus) and not any(info.focus in c.stems for c in cands)
         # what a passage is about includes its document's title ("... 2023/118", "the Nordland Border Guard Service")
         titles = {i: str(h.doc.get("title") or "") for i, h in enumerate(passages, 1)}
         # ... and its head (a title line, an act's name and number), which a file without metadata keeps in its text
@@ -162,6 +161,11 @@ class ExtractiveEngine:
                 return all(sum(tok in scope for tok in toks) * 3 >= 2 * len(toks) for toks in wanted)
 
             valid = [c for c in valid if named(c)]
+        self._semantic(question, valid)
+        if unfocused and max((c.sem for c in valid), default=0.0) < 0.7:
+            # "What penalties does it set?" and no passage speaks of penalties (a close paraphrase counts:
+            # "which punishment" is answered by "the death penalty")
+            return Draft(abstained=True, reason=f"the passages never mention {info.focus!r}")
         valid.sort(key=lambda c: -c.rel)
         if not valid or valid[0].rel < self.min_relevance:
             best = max(cands, key=lambda c: c.rel)
@@ -362,9 +366,7 @@ class ExtractiveEngine:
         weights = {t: math.log(1 + (n + 1) / (df.get(t, 0) + 0.5)) for t in terms}
         total = sum(weights.values()) or 1.0
         ctx_weights = {t: 0.5 * math.log(1 + (n + 1) / (df.get(t, 0) + 0.5)) for t in context_terms}
-        vecs = self._vecs([question] + [c.text for c in cands])
-        sims = vecs[1:] @ vecs[0]
-        for c, sim in zip(cands, sims):
+        for c in cands:
             ctx_stems = set(content_stems(c.ctx)) | set(content_stems(c.title))
             own = sum(w for t, w in weights.items() if t in c.stems)
             near = sum(w for t, w in weights.items() if t not in c.stems and t in ctx_stems)
@@ -372,8 +374,21 @@ class ExtractiveEngine:
             c.lex = min(1.0, (own + 0.5 * near + extra) / total) if terms else 0.0
             c.own = own / total if terms else 0.0
             c.near = near / total if terms else 0.0
+            c.bigram = _bigram_overlap(terms, content_stems(c.text))
+            c.rel = 0.45 * c.lex + 0.15 * c.bigram  # until _semantic adds the embedding similarity
+
+    def _semantic(self, question: str, cands: list[_Cand]) -> None:
+        """Embedding similarity to the question, for the sentences that can still be an answer only: the
+        embedder is most of an answer's time, and a sentence that failed the type and term checks never
+        needs it."""
+        todo = [c for c in cands if not c.embedded]
+        if not todo:
+            return
+        vecs = self._vecs([question] + [c.text for c in todo])
+        for c, sim in zip(todo, vecs[1:] @ vecs[0]):
             c.sem = float(max(0.0, sim))
-            c.rel = 0.55 * c.sem + 0.45 * c.lex + 0.15 * _bigram_overlap(terms, content_stems(c.text))
+            c.rel = 0.55 * c.sem + 0.45 * c.lex + 0.15 * c.bigram
+            c.embedded = True
 
     def _fits(self, info: QuestionInfo, c: _Cand, proper: set[str], passage_text: str) -> bool:
         s = c.text
