@@ -184,3 +184,17 @@ def test_seed_who_is_joshua_franco_cli(seed_index, run_cli):
     plain = run_cli("--data-dir", seed_index.data_dir, "search", "Who is Joshua Franco?", "--k", "3")
     assert plain.exit_code == 0 and "1. Equipping a Dictator" in plain.stdout
     assert "Joshua Franco" in plain.stdout
+
+
+def test_vector_query_past_the_collection_size_and_on_an_empty_store(tmp_path):
+    """VectorStore.query asks Chroma for k results without counting first: fewer vectors than k give what
+    there is, an empty collection gives nothing, and a doc filter still applies."""
+    from index.store import VectorStore
+
+    st = VectorStore(data_dir=tmp_path, collection="small", embedder_id="e", dim=None, fingerprint="f")
+    assert st.query([1.0, 0.0, 0.0], 50) == []
+    st.upsert(["c1", "c2"], [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], [{"doc_id": "d1"}, {"doc_id": "d2"}])
+    hits = st.query([1.0, 0.1, 0.0], 50)
+    assert [h.chunk_id for h in hits] == ["c1", "c2"] and hits[0].doc_id == "d1"
+    assert [h.chunk_id for h in st.query([1.0, 0.1, 0.0], 50, doc_ids=["d2"])] == ["c2"]
+    assert st.query([1.0, 0.1, 0.0], 50, doc_ids=[]) == []

@@ -93,7 +93,7 @@ def run_query_bench(store_dir: Path, corpus: Path, *, queries: int = 100, warmup
     finally:
         set_threads(default_threads)
 
-    # one Chroma count() per query is part of VectorStore.query: how much is it?
+    # what a Chroma count() costs at this size (VectorStore.query ran one per query until it was dropped)
     count_ms = []
     for _ in range(20):
         t = time.perf_counter()
