@@ -562,8 +562,8 @@ def _auto_notes(result: dict) -> list[str]:
                 f"vs {q['answer']['latency_ms']['p50']}/{q['answer']['latency_ms']['p95']} ms.")
         st = q["answer"].get("stages_median_ms") or {}
         if st.get("answer") and st.get("total"):
-            notes.append(f"At {_label(int(size))}: the extractive engine's own step is {st['answer']:.0f} of {st['total']:.0f} ms "
-                         f"(median): it embeds every candidate sentence of the {q['k']} passages at question time; "
+            notes.append(f"At {_label(int(size))}: the extractive engine's own step (it embeds candidate sentences of the {q['k']} "
+                         f"passages at question time) is {st['answer']:.0f} of {st['total']:.0f} ms (median); "
                          f"retrieval is {st.get('retrieve', 0):.0f} ms.")
     return notes
 
