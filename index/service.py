@@ -32,6 +32,8 @@ class IndexService:
         self.fingerprint = chunking_fingerprint(ingest)
         self.catalog = Catalog(self.data_dir / "catalog.sqlite")
         self.embedder = Embedder(index)
+        # a store built by 'torch'/'onnx' keeps being read with those vectors when the backend is left at its default
+        self.embedder.adopt_store(self.catalog.get_meta("embedder"))
         self.repaired = 0  # documents repaired by the last outermost writing() block
         self._writes = 0  # depth of nested writing() blocks in this process
         self._writes_guard = threading.RLock()

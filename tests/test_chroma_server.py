@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from index.embedder import Embedder
+from index.settings import IndexSettings
 from tests.conftest import FIXTURES, REPO
 
 CHROMA = Path(sys.executable).parent / "chroma"
@@ -60,7 +62,7 @@ def test_ingest_and_search_through_a_chroma_server(chroma_server, tmp_path, run_
     client = chromadb.HttpClient(host=host, port=int(port))
     coll = client.get_collection("dossier")
     assert coll.count() == n_chunks
-    assert coll.metadata["embedder"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert coll.metadata["embedder"] == Embedder(IndexSettings()).id  # the configured default embedder
 
     res = run_cli(*common, "search", "How many people were detained at the Kessel holding centre?", "--k", "3", "--json")
     assert res.exit_code == 0, res.stderr

@@ -151,3 +151,19 @@ def test_mismatch_message_names_the_backend_that_matches(tmp_path):
     with pytest.raises(EmbedderMismatch, match="DOSSIER_INDEX__EMBED_BACKEND=onnx "):
         VectorStore(data_dir=tmp_path, collection="coll2", embedder_id="sentence-transformers/all-MiniLM-L6-v2+onnx-int8",
                     dim=None, fingerprint="f")
+
+
+def test_a_store_built_with_fp32_vectors_is_reopened_under_the_default_backend(tmp_path):
+    """A data dir built before onnx-int8 became the default (torch or fp32 ONNX vectors) keeps working:
+    the service follows the recorded embedder instead of refusing the store."""
+    from index.indexer import Ingestor
+    from index.service import IndexService
+
+    doc = tmp_path / "note.txt"
+    doc.write_text("The harbour master counted 140 fishing boats in the bay on Monday.\n", encoding="utf-8")
+    built = IndexService(tmp_path / "data", IndexSettings(embed_backend="onnx"), IngestSettings())
+    Ingestor(built).run([str(doc)])
+    reopened = IndexService(tmp_path / "data", IndexSettings(), IngestSettings())
+    assert reopened.embedder.backend == "onnx" and reopened.embedder.id == built.embedder.id
+    hits = reopened.retriever.search("How many fishing boats were in the bay?", k=1)
+    assert hits and "140 fishing boats" in hits[0].chunk.text
