@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import threading
 from pathlib import Path
 from typing import Optional
 
@@ -89,12 +90,25 @@ def serve(
     svc = app_ctx.index
     svc.hold_store_lock("serve")  # the app writes (Library tab): other processes get "store in use by pid N"
     err.print("loading the embedder and index…")
-    if svc.catalog.chunk_count():
-        svc.retriever.search("warm up", k=1)  # loads the embedder, opens Chroma, builds BM25 once
-    else:
-        svc.embedder.embed_query("warm up")
+    empty = not svc.catalog.chunk_count()
+
+    def warm_up() -> None:
+        # what the first question would otherwise pay: the embedder, Chroma, BM25 and the sentence splitter
+        # (NLTK's import alone is ~1 s); it runs while the web app is built
+        if empty:
+            svc.embedder.embed_query("warm up")
+        else:
+            svc.retriever.search("warm up", k=1)
+        from ingest.sentences import sentence_spans
+
+        sentence_spans("Warm up. The sentence splitter is loaded now.")
+
+    warming = threading.Thread(target=warm_up, name="warm-up", daemon=True)
+    warming.start()
+    if empty:
         err.print("[yellow]the library is empty:[/yellow] add documents in the Library tab or with `dossier ingest`")
     app = create_app(app_ctx, auth=creds or None)
+    warming.join()
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"
     out.print(f"dossier is running at {url}  (API: {url}api/ask, {url}api/sources)"
