@@ -161,3 +161,20 @@ def test_embedder_backends_side_by_side():
     assert rows["onnx"]["cosine_to_torch"]["min"] > 0.99999 and rows["onnx-int8"]["cosine_to_torch"]["min"] > 0.97
     assert rows["torch"]["vs_torch"] == 1.0 and all(b["chunks_per_s"] > 0 for b in rows.values())
     assert rows["onnx-int8"]["cold"]["imports_torch"] is False and rows["torch"]["cold"]["imports_torch"] is True
+
+
+def test_bench_store_if_missing_keeps_a_matching_store(tmp_path):
+    """`make bench` builds the 100k latency store once: `bench store --if-missing` keeps a store whose record
+    matches the corpus, embedder and chunking, and builds one where there is none."""
+    from typer.testing import CliRunner
+
+    from eval.bench.cli import bench_app
+
+    args = ["store", "--chunks", "40", "--real-vectors", "10", "--work", str(tmp_path / "w"), "--if-missing"]
+    first = CliRunner().invoke(bench_app, args)
+    assert first.exit_code == 0, first.output
+    rec = next((tmp_path / "w" / "stores").glob("*/bench-store.json"))
+    stamp = rec.stat().st_mtime_ns
+    again = CliRunner().invoke(bench_app, args)
+    assert again.exit_code == 0, again.output
+    assert rec.stat().st_mtime_ns == stamp  # kept, not rebuilt

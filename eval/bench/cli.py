@@ -251,11 +251,15 @@ def store_cmd(
     chroma_server: bool = typer.Option(False, "--chroma-server", help="Store vectors in a `chroma run` server (kept under WORK/stores)."),
     real_vectors: Optional[str] = typer.Option(None, "--real-vectors", help="Embed only this many chunks for real; the rest get seeded "
                                                "perturbed copies of their vectors (a latency/memory store; results say so)."),
+    if_missing: bool = typer.Option(False, "--if-missing", help="Keep an existing store that matches the corpus, embedder and chunking."),
 ):
     """Build (ingest) a store for `bench query` / `bench all` to reuse, without the comparisons."""
     n = parse_size(chunks)
     corpus, info = _ensure_corpus(work, n, seed)
     st = store_dir(work, n, seed, chroma_server)
+    if if_missing and (rec := store_ok(st, info)) is not None:
+        _log(f"store: {st} already holds this corpus ({rec.get('chunks')} chunks): kept")
+        return
     with _maybe_server(st, chroma_server, wipe=True) as url:
         res = build_store(corpus, st, url, real_vectors=parse_size(real_vectors) if real_vectors else None)
     print(json.dumps({k: res.get(k) for k in ("documents", "chunks", "seconds", "chunks_per_s", "bm25_build_s", "vectors")} | {"store": str(st)}, indent=2))
