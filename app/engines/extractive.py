@@ -73,7 +73,7 @@ class ExtractiveEngine:
     decomposes = True  # compound questions are split and each part answered (app.compound)
 
     def __init__(self, embed: EmbedFn, *, max_sentences: int = 3, max_sentences_why: int = 5, min_relevance: float = 0.35,
-                 min_own: float = 0.0, doc_text: Callable[[str], str | None] | None = None):
+                 min_own: float = 0.0, doc_text: Callable[[str], str | None] | None = None, max_embedded: int = 16):
         self.embed = embed
         self.max_sentences = max_sentences
         self.max_sentences_why = max_sentences_why
@@ -81,6 +81,7 @@ class ExtractiveEngine:
         self._cache: dict[str, np.ndarray] = {}
         self.min_own = min_own
         self.doc_text = doc_text
+        self.max_embedded = max_embedded
         self._call = threading.local()  # per-question state: engines are shared by concurrent sessions
 
     @property
@@ -161,7 +162,10 @@ class ExtractiveEngine:
                 return all(sum(tok in scope for tok in toks) * 3 >= 2 * len(toks) for toks in wanted)
 
             valid = [c for c in valid if named(c)]
-        self._semantic(question, valid)
+        # the embedder runs once per sentence: the most lexically relevant MAX_EMBEDDED are compared by meaning,
+        # which bounds an answer's time (the rest keep their lexical score and rank below)
+        valid.sort(key=lambda c: -c.rel)
+        self._semantic(question, valid[:self.max_embedded])
         if unfocused and max((c.sem for c in valid), default=0.0) < 0.7:
             # "What penalties does it set?" and no passage speaks of penalties (a close paraphrase counts:
             # "which punishment" is answered by "the death penalty")
