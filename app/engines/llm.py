@@ -131,12 +131,14 @@ def _end_of_turn(text: str, head: str | None = "") -> int | None:
     pos = 0
     for m in _TOKEN.finditer(text):
         seg = text[pos:m.start()]
+        # the prefix before this token, special tokens removed (a partial one at its very end too: before
+        # the first token that end may lie in `head`, text let through earlier, as in "<|" then "<|im_start|>")
+        prefix = _SPECIAL_TOKEN.sub("", head + seg) if pos == 0 and head else (head or "") + _PARTIAL_TOKEN.sub("", seg)
         pos = m.end()
         if _END_TOKENS.fullmatch(m.group()):
             if head is None:
                 return m.start()
-            # the prefix before this token, special tokens removed (a partial one at its very end too)
-            if (head + _PARTIAL_TOKEN.sub("", seg)).strip(_JUNK).lower() not in ("", "assistant"):
+            if prefix.strip(_JUNK).lower() not in ("", "assistant"):
                 return m.start()
         if head is not None:
             head = _compact_head(head + seg)
