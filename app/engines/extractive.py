@@ -65,7 +65,6 @@ class _Cand:
     own: float = 0.0  # weighted key-term coverage of the sentence alone
     near: float = 0.0  # weighted coverage of key terms found only in the neighbouring sentences
     bigram: float = 0.0  # share of the question's consecutive key-term pairs standing together here
-    embedded: bool = False  # sem computed
 
 
 class ExtractiveEngine:
@@ -90,9 +89,7 @@ class ExtractiveEngine:
 
     def _doc(self, doc_id: str) -> str | None:
         """Full text of a document (cached for the question being answered)."""
-        docs = getattr(self._call, "docs", None)
-        if docs is None:
-            docs = self._call.docs = {}
+        docs = self._call.docs  # set up by draft() for each question
         if doc_id not in docs:
             docs[doc_id] = self.doc_text(doc_id) if self.doc_text else None
         return docs[doc_id]
@@ -115,7 +112,7 @@ class ExtractiveEngine:
         info = analyze(asked)
         context_terms = [s for s in content_stems(question) if s not in info.key_stems] if asked != question else []
         self._call.followup = asked != question
-        self._call.docs = {}
+        self._call.docs, self._call.sections, self._call.earlier = {}, {}, {}
         cands = self._candidates(passages)
         if not cands:
             return Draft(abstained=True, reason="no passages were retrieved")
@@ -126,7 +123,7 @@ class ExtractiveEngine:
         aliases = _aliases(info.names)  # "European Union" asked, "EU" written (and the other way round)
         for c in cands:
             for short, long_ in aliases:
-                if re.search(rf"\b{re.escape(short)}\b", c.text):
+                if short.search(c.text):
                     c.stems |= set(content_stems(long_))
             for n in names(c.text):
                 acr = _acronym(n)
@@ -136,9 +133,9 @@ class ExtractiveEngine:
         proper = _proper_tokens(cands)
         unfocused = bool(info.focus) and not any(info.focus in c.stems for c in cands)
         # what a passage is about includes its document's title ("... 2023/118", "the Nordland Border Guard Service")
-        titles = {i: str(h.doc.get("title") or "") for i, h in enumerate(passages, 1)}
         # ... and its head (a title line, an act's name and number), which a file without metadata keeps in its text
-        ptexts = {i: f"{h.chunk.text}\n{titles[i]}\n{(self._doc(h.chunk.doc_id) or '')[:300]}" for i, h in enumerate(passages, 1)}
+        heads = {i: f"{_title(h)}\n{(self._doc(h.chunk.doc_id) or '')[:300]}" for i, h in enumerate(passages, 1)}
+        ptexts = {i: f"{h.chunk.text}\n{heads[i]}" for i, h in enumerate(passages, 1)}
         if self._presupposes(info) and not self._followup:
             absent = [t for t in info.key_stems if not numbers(t) and not any(t in c.stems for c in cands)]
             if absent:  # "Why did X lift ...": the passages never say that X lifted anything
@@ -155,7 +152,7 @@ class ExtractiveEngine:
             texts = {i: fold(t) for i, t in ptexts.items()}
 
             for i, t in ptexts.items():  # an alias in the passage names what the question names
-                texts[i] += " " + " ".join(fold(long_) for short, long_ in aliases if re.search(rf"\b{re.escape(short)}\b", t))
+                texts[i] += " " + " ".join(fold(long_) for short, long_ in aliases if short.search(t))
 
             def named(c: _Cand) -> bool:
                 scope = texts[c.passage] + (" " + fold(c.attr[2]) if c.attr else "")
@@ -179,8 +176,8 @@ class ExtractiveEngine:
         valid.sort(key=lambda c: -c.rel)
         # "tender NBGS-2022-11": a sentence about that very tender, when there is one (identifiers that name a
         # retrieved document, "Decision 2023/118", are that document's and need not be repeated)
-        heads = " ".join(f"{titles[i]} {(self._doc(h.chunk.doc_id) or '')[:300]}" for i, h in enumerate(passages, 1)).lower()
-        own_ids = [i for i in info.identifiers if i.lower() not in heads]
+        all_heads = " ".join(heads.values()).lower()
+        own_ids = [i for i in info.identifiers if i.lower() not in all_heads]
         if own_ids:
             exact = [c for c in valid if all(i.lower() in c.ctx.lower() for i in own_ids)]
             if exact:
@@ -237,6 +234,14 @@ class ExtractiveEngine:
                 return i
         return None
 
+    def _has_sections(self, doc_id: str, refs: list[str], passage_text: str) -> bool:
+        """Does the document name every one of these parts ("Annex II", "Article 3")? Once per document."""
+        seen = self._call.sections
+        if doc_id not in seen:
+            doc = self._doc(doc_id) or passage_text
+            seen[doc_id] = all(re.search(rf"\b{re.escape(r)}\b", doc, re.I) for r in refs)
+        return seen[doc_id]
+
     def _paragraph(self, c: _Cand) -> int | None:
         """Start offset of the paragraph a sentence is in (None without the document text)."""
         text = self._doc(c.doc_id)
@@ -250,18 +255,31 @@ class ExtractiveEngine:
         a = text.rfind(c.section, max(0, c.start - 20000), c.start)
         return (a, a + len(c.section), c.section) if a >= 0 else None
 
+    @staticmethod
+    def _is_quote(c: _Cand) -> bool:
+        """A quote, or a sentence whose speaker is only "he"/"she"."""
+        return bool(_SAID_PRONOUN.search(c.text) or c.text.lstrip().startswith(("“", '"')))
+
+    def _earlier(self, c: _Cand) -> list[tuple[int, int, str]] | None:
+        """The up to three sentences before a sentence in its document, nearest first (None without the text).
+        Split once per sentence and question: the type checks and the output both ask for them."""
+        memo = self._call.earlier
+        key = (c.doc_id, c.start)
+        if key not in memo:
+            text = self._doc(c.doc_id)
+            if not text:
+                memo[key] = None
+            else:
+                lo = max(0, c.start - 1500)
+                spans = [(lo + a, lo + b) for a, b in sentence_spans(text[lo:c.start])]
+                memo[key] = [(a, b, text[a:b]) for a, b in reversed(spans[-3:])]
+        return memo[key]
+
     def _attribution(self, c: _Cand) -> tuple[int, int, str] | None:
-        """For a quote (or a sentence whose speaker is only "he"/"she"), the nearest earlier sentence (at
-        most three back, same document) that names someone saying something."""
-        if not (_SAID_PRONOUN.search(c.text) or c.text.lstrip().startswith(("“", '"'))):
+        """For a quote, the nearest earlier sentence (at most three back) that names someone saying something."""
+        if not self._is_quote(c):
             return None
-        text = self._doc(c.doc_id)
-        if not text:
-            return None
-        lo = max(0, c.start - 1500)
-        spans = [(lo + a, lo + b) for a, b in sentence_spans(text[lo:c.start])]
-        for a, b in reversed(spans[-3:]):
-            s = text[a:b]
+        for a, b, s in self._earlier(c) or []:
             if _SPEECH.search(s) and not _SAID_PRONOUN.search(s) and any(n not in _DEMONYMS for n in names(s)):
                 return a, b, s
         return None
@@ -295,16 +313,14 @@ class ExtractiveEngine:
     def _speaker(self, c: _Cand, info: QuestionInfo, proper: set[str]) -> tuple[int, int, str] | None:
         """For a quote attributed by a pronoun (or not at all), the nearest earlier sentence (at most
         three back, same document) that names a person."""
-        if not (_SAID_PRONOUN.search(c.text) or c.text.lstrip().startswith(("“", '"'))):
+        if not self._is_quote(c):
             return None
-        text = self._doc(c.doc_id)
-        if not text:
-            return c.prev if c.prev and self._person_names(info, c.prev[2], proper) else None
-        lo = max(0, c.start - 1500)
-        spans = [(lo + a, lo + b) for a, b in sentence_spans(text[lo:c.start])]
-        for a, b in reversed(spans[-3:]):
-            if self._person_names(info, text[a:b], proper):
-                return a, b, text[a:b]
+        earlier = self._earlier(c)
+        if earlier is None:  # no document text: the previous sentence in the chunk
+            earlier = [c.prev] if c.prev else []
+        for a, b, s in earlier:
+            if self._person_names(info, s, proper):
+                return a, b, s
         return None
 
     def _person_names(self, info: QuestionInfo, s: str, proper: set[str]) -> set[str]:
@@ -332,7 +348,7 @@ class ExtractiveEngine:
         out: list[_Cand] = []
         for i, h in enumerate(passages, 1):
             text = h.chunk.text
-            title = str(h.doc.get("title") or "") if isinstance(h.doc, dict) else ""
+            title = _title(h)
             spans = sentence_spans(text)
             for j, (a, b) in enumerate(spans):
                 s = text[a:b]
@@ -385,14 +401,12 @@ class ExtractiveEngine:
         """Embedding similarity to the question, for the sentences that can still be an answer only: the
         embedder is most of an answer's time, and a sentence that failed the type and term checks never
         needs it."""
-        todo = [c for c in cands if not c.embedded]
-        if not todo:
+        if not cands:
             return
-        vecs = self._vecs([question] + [c.text for c in todo])
-        for c, sim in zip(todo, vecs[1:] @ vecs[0]):
+        vecs = self._vecs([question] + [c.text for c in cands])
+        for c, sim in zip(cands, vecs[1:] @ vecs[0]):
             c.sem = float(max(0.0, sim))
             c.rel = 0.55 * c.sem + 0.45 * c.lex + 0.15 * c.bigram
-            c.embedded = True
 
     def _fits(self, info: QuestionInfo, c: _Cand, proper: set[str], passage_text: str) -> bool:
         s = c.text
@@ -402,10 +416,8 @@ class ExtractiveEngine:
             return False  # ... and an identifier ("Regulation 2030/7") must at least be the document's
         if info.key_stems and (c.lex < 0.34 or (not self._followup and len(info.key_stems) >= 2 and c.own < self.min_own)):
             return False
-        if info.section_refs:  # "the cameras listed in Annex II": that part must exist in the document
-            doc = self._doc(c.doc_id) or passage_text
-            if not all(re.search(rf"\b{re.escape(r)}\b", doc, re.I) for r in info.section_refs):
-                return False
+        if info.section_refs and not self._has_sections(c.doc_id, info.section_refs, passage_text):
+            return False  # "the cameras listed in Annex II": that part must exist in the document
         if info.ordinals and not all(o in fold(c.ctx) for o in info.ordinals):
             return False  # "Which company came second?": the passage must rank anyone
         new_names = self._new_names(info, s, proper)
@@ -425,9 +437,7 @@ class ExtractiveEngine:
             return bool(fresh)
         if t == DATE:  # a date other than the question's own numbers ("... (XU) 2030/7" is not a date)
             return bool(_MONTH.search(s) or any(float(y) not in info.numbers for y in _YEAR.findall(s)))
-        if t == PERSON:
-            return bool(new_names)
-        if t == NAME:
+        if t in (PERSON, NAME):
             return bool(new_names)
         if t == PERSON_NAME:
             return any(len(n.split()) >= 2 and not n.isupper() and not _ORG_WORDS.search(n) for n in new_names)
@@ -518,15 +528,19 @@ class ExtractiveEngine:
         return chosen
 
 
+def _title(h: Hit) -> str:
+    return str((h.doc or {}).get("title") or "")
+
+
 def _acronym(name: str) -> str:
     """"European Union" -> "EU", "State Border Committee" -> "SBC"; "" for a one-word name."""
     caps = [w for w in name.split() if w[:1].isupper()]
     return "".join(w[0] for w in caps) if len(caps) >= 2 else ""
 
 
-def _aliases(question_names: set[str]) -> list[tuple[str, str]]:
-    """(acronym, full name) for each multi-word name in the question."""
-    return [(a, n) for n in question_names if (a := _acronym(n))]
+def _aliases(question_names: set[str]) -> list[tuple[re.Pattern, str]]:
+    """(the acronym as a whole-word pattern, full name) for each multi-word name in the question."""
+    return [(re.compile(rf"\b{re.escape(a)}\b"), n) for n in question_names if (a := _acronym(n))]
 
 
 def _fmt_number(n: float) -> str:
