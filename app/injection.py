@@ -42,10 +42,11 @@ def is_instruction(sentence: str) -> bool:
 
 
 def without_instructions(text: str) -> str:
-    """The text with every instruction-like sentence removed (the rest in order, joined by spaces)."""
+    """The text with every instruction-like sentence removed (the rest in order, joined by spaces); the
+    text itself, untouched, when it has none."""
     spans = sentence_spans(text) or [(0, len(text))]
     kept = [text[a:b] for a, b in spans if not is_instruction(text[a:b])]
-    return " ".join(kept).strip()
+    return text if len(kept) == len(spans) else " ".join(kept).strip()
 
 
 def question_without_instructions(question: str) -> str:

@@ -16,7 +16,7 @@ import numpy as np
 
 from ingest.sentences import sentence_spans
 
-from .injection import without_instructions
+from .injection import is_instruction, without_instructions
 from .textutil import content_stems, fold, has_negation, name_tokens, numbers
 
 EmbedFn = Callable[[list[str]], list[list[float]]]
@@ -51,13 +51,16 @@ class _Passage:
 def _prep(passage: str) -> _Passage:
     """What the checks need from a passage, computed once per passage text. Sentences that address the
     assistant (planted instructions, fake turns) are not evidence and are left out."""
-    passage = without_instructions(passage)
+    spans = sentence_spans(passage)
+    if any(is_instruction(passage[a:b]) for a, b in spans):
+        passage = without_instructions(passage)
+        spans = sentence_spans(passage)
     return _Passage(
         folded=" ".join(fold(passage).split()),
         stems=frozenset(content_stems(passage)),
         numbers=frozenset(numbers(passage)),
         words=frozenset(name_tokens(passage) | {fold(w) for w in re.findall(r"[^\W_]+", passage)}),
-        sentences=tuple(passage[a:b] for a, b in sentence_spans(passage)) or (passage,),
+        sentences=tuple(passage[a:b] for a, b in spans) or (passage,),
         negation=has_negation(passage),
     )
 
