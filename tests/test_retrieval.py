@@ -120,24 +120,28 @@ def test_bm25_is_persisted_and_reloaded(corpus):
 # --- hybrid vs dense-only on names and numbers -------------------------------------------------------
 
 PEOPLE = ["Anna Berg", "Jonas Lind", "Marta Kowalska", "Piotr Nowak", "Elena Sokolova", "Lars Holm", "Ivan Petrov",
-          "Sofia Lund", "Mikael Strand", "Olga Ivanova", "Tomas Novak"]
-TARGET = "Payment order 4471 for camera spare parts was approved by Oskar Vantreeck at the regional finance office."
+          "Sofia Lund", "Mikael Strand", "Olga Ivanova", "Tomas Novak", "Karin Dahl", "Pavel Horak", "Irena Zajac", "Nils Ek",
+          "Vera Sokol"]
+TARGET = "Invoice 4471 for office furniture and catering was approved by Oskar Vantreeck at the regional finance office."
 
 
 @pytest.fixture(scope="module")
 def names_corpus(tmp_path_factory, shared_embedder):
-    """Eleven near-identical contracts about border cameras, and one payment order that is the only
-    passage naming Oskar Vantreeck and the number 4471 (in words a dense model barely tells apart)."""
+    """Sixteen agreements for border cameras worded without the query's words (paraphrases a dense model
+    ranks close to it, BM25 not at all), and one invoice about something else that is the only passage
+    naming Oskar Vantreeck and the number 4471. Dense retrieval ranks the invoice 13th of 17 for the first
+    query (cosine 0.38 against 0.42-0.43 for the 5th, fp32 and int8 alike, measured on AVX-512): far past
+    the rank-5 boundary the tests assert, so the int8 kernels of another CPU cannot move it across."""
     root = tmp_path_factory.mktemp("names")
     folder = root / "in"
     folder.mkdir()
     for i, person in enumerate(PEOPLE):
         (folder / f"contract-{i:02d}.txt").write_text(
-            f"Contract {3100 + i * 37} for thermal imaging cameras at the eastern border was signed by {person}, "
-            f"head of procurement at the border guard service.")
+            f"An agreement for infrared surveillance imagers on the eastern frontier was concluded by {person}, "
+            f"procurement chief of the border guard service.")
     (folder / "payment.txt").write_text(TARGET)
     svc = build_service(root / "data", shared_embedder)
-    assert Ingestor(svc).run([str(folder)]).counts() == {"ingested": 12}
+    assert Ingestor(svc).run([str(folder)]).counts() == {"ingested": len(PEOPLE) + 1}
     return svc
 
 
@@ -153,9 +157,9 @@ def rank_of_target(hits) -> int:
 ])
 def test_hybrid_beats_dense_only_on_names_and_numbers(names_corpus, query):
     r = names_corpus.retriever
-    dense = rank_of_target(r.search(query, k=12, mode="dense"))
-    bm25 = rank_of_target(r.search(query, k=12, mode="bm25"))
-    hybrid = rank_of_target(r.search(query, k=12, mode="hybrid"))
+    dense = rank_of_target(r.search(query, k=17, mode="dense"))
+    bm25 = rank_of_target(r.search(query, k=17, mode="bm25"))
+    hybrid = rank_of_target(r.search(query, k=17, mode="hybrid"))
     assert bm25 == 1
     assert hybrid < dense, (hybrid, dense)
 
@@ -163,7 +167,7 @@ def test_hybrid_beats_dense_only_on_names_and_numbers(names_corpus, query):
 def test_hybrid_finds_the_name_in_the_top_3_where_dense_alone_misses(names_corpus):
     r = names_corpus.retriever
     query = "Did Oskar Vantreeck sign the thermal camera contract 4471?"
-    assert rank_of_target(r.search(query, k=5, mode="dense")) > 5
+    assert rank_of_target(r.search(query, k=17, mode="dense")) >= 9  # 13 measured: four places of margin past 8
     assert rank_of_target(r.search(query, k=3)) <= 3
 
 
