@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[test]'
 	# the ONNX embedder files (fp32 and int8), exported once from the bundled weights into .venv/var/dossier-onnx
-	$(BIN)/python -m index.onnx_embed
+	$(BIN)/python -m dossier.index.onnx_embed
 	touch $(STAMP)
 
 ingest-demo: setup

@@ -9,8 +9,8 @@ import threading
 import time
 from typing import Callable, Iterable, Iterator
 
-from index.retrieval import Filters, Hit
-from ingest.sentences import sentence_spans
+from dossier.index.retrieval import Filters, Hit
+from dossier.ingest.sentences import sentence_spans
 
 from .answer_models import ABSTAIN_TEXT, Answer, Citation, Draft, DraftSentence, SentenceVerdict, Turn
 from .compound import draft_compound, split_compound

@@ -1,30 +1,23 @@
-"""`dossier` command line: ingest, search, sources, ask, serve (and plug-in groups such as `eval`)."""
+"""`dossier` command line: the root command and the app's commands (ingest, search, sources, ask, serve, ...).
+
+`build(groups)` registers every command explicitly, from this one place; `dossier.cli` adds the `eval` and
+`bench` groups, which live above the app."""
 from __future__ import annotations
 
-import json
 import sys
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
+from . import cli_ask, cli_index, cli_serve
+from .cli_common import UserError, ctx_of, emit_json, err, out  # noqa: F401  (the names command modules share)
 from .context import AppContext
 from .settings import DossierSettings
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="dossier: cited answers over the sources of an investigation.")
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)  # soft_wrap: an error stays one line
-
-
-class UserError(Exception):
-    """A problem the user can fix; printed as one line, exit status 2."""
-
-
-def ctx_of(ctx: typer.Context) -> AppContext:
-    return ctx.obj
+_built = False
 
 
 @cli.callback()
@@ -53,24 +46,26 @@ def _validation_line(exc: Exception) -> str:
     return str(exc).splitlines()[0]
 
 
-def emit_json(obj) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+def build(groups: dict[str, typer.Typer] | None = None) -> typer.Typer:
+    """The root command with the app's commands and the given groups (registered once per process)."""
+    global _built
+    if not _built:
+        for module in (cli_index, cli_ask, cli_serve):
+            module.commands.register(cli)
+        _built = True
+    have = {g.name for g in cli.registered_groups}
+    for name, group in (groups or {}).items():
+        if name not in have:
+            cli.add_typer(group, name=name)
+    return cli
 
 
-def _register_commands() -> None:
-    from . import cli_ask, cli_index, cli_serve  # noqa: F401  (each registers its commands on `cli`)
+def main(groups: dict[str, typer.Typer] | None = None) -> None:
+    """Run the CLI with one-line errors; `dossier.cli.main` is the console script and passes the groups."""
+    from dossier.index.errors import IndexError_
+    from dossier.ingest.manifest import ManifestError
 
-    registered = {g.name for g in cli.registered_groups}
-    for ep in entry_points(group="dossier.cli"):
-        if ep.name not in registered:  # main() may run more than once in a process (tests, embedding)
-            cli.add_typer(ep.load(), name=ep.name)
-
-
-def main() -> None:
-    from index.errors import IndexError_
-    from ingest.manifest import ManifestError
-
-    _register_commands()
+    build(groups)
     try:
         rc = cli(standalone_mode=False)
     except (UserError, IndexError_, ManifestError, FileNotFoundError) as exc:
@@ -101,7 +96,3 @@ def main() -> None:
             sys.exit(exc.exit_code)
         raise
     sys.exit(rc if isinstance(rc, int) else 0)
-
-
-if __name__ == "__main__":
-    main()

@@ -9,10 +9,12 @@ import typer
 from rich.markup import escape
 
 from .answer_models import Answer
-from .cli import UserError, cli, ctx_of, emit_json, err, out
+from .cli_common import Commands, UserError, ctx_of, emit_json, err, out
+
+commands = Commands()
 
 
-@cli.command()
+@commands.command()
 def ask(
     ctx: typer.Context,
     question: Optional[str] = typer.Argument(None, help="The question (omit with --questions)."),
@@ -26,7 +28,7 @@ def ask(
     as_json: bool = typer.Option(False, "--json", help="Print the answer JSON (one object per line in batch mode)."),
 ):
     """Answer from the sources, every sentence cited and verified; abstains when the sources don't say."""
-    from index.retrieval import Filters
+    from dossier.index.retrieval import Filters
 
     from .context import build_answerer
     from .engines.base import EngineError

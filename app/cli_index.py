@@ -9,7 +9,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
-from .cli import UserError, cli, ctx_of, emit_json, err, out
+from .cli_common import Commands, UserError, ctx_of, emit_json, err, out
+
+commands = Commands()
 
 _STATUS_STYLE = {"ingested": "green", "replaced": "green", "unchanged": "dim", "metadata-updated": "cyan",
                  "skipped": "yellow", "failed": "red", "removed": "magenta"}
@@ -28,7 +30,7 @@ def _plain(text: str) -> str:
     return escape(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}", text))
 
 
-@cli.command()
+@commands.command()
 def ingest(
     ctx: typer.Context,
     inputs: List[str] = typer.Argument(..., help="Files, folders (recursive) and http(s) URLs."),
@@ -42,8 +44,8 @@ def ingest(
 ):
     """Read, chunk, embed and store sources. Unchanged content is skipped; changed content replaces
     its document atomically. Exit status 1 when any input failed (the others are still ingested)."""
-    from index.indexer import Ingestor
-    from ingest.manifest import ManifestIndex, load_manifest, normalize_date, validate_kind
+    from dossier.index.indexer import Ingestor
+    from dossier.ingest.manifest import ManifestIndex, load_manifest, normalize_date, validate_kind
 
     overrides = {}
     if kind:
@@ -86,7 +88,7 @@ def ingest(
     return 1 if report.failed else 0
 
 
-@cli.command()
+@commands.command()
 def search(
     ctx: typer.Context,
     query: str = typer.Argument(..., help="What to look for."),
@@ -100,8 +102,8 @@ def search(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ):
     """Ranked chunks for a query (hybrid dense + BM25), with document, page, offsets and score."""
-    from index.retrieval import Filters
-    from ingest.manifest import normalize_date
+    from dossier.index.retrieval import Filters
+    from dossier.ingest.manifest import normalize_date
 
     if mode not in ("hybrid", "dense", "bm25"):
         raise UserError(f"--mode: expected hybrid, dense or bm25, got {mode!r}")
@@ -165,7 +167,7 @@ def hit_json(h, rank: int) -> dict:
             "bm25_rank": h.bm25_rank, "text": c.text}
 
 
-@cli.command()
+@commands.command()
 def sources(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")):
     """The documents in the store with their metadata and chunk counts."""
     docs = ctx_of(ctx).index.catalog.documents()
@@ -185,7 +187,7 @@ def sources(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", he
     return 0
 
 
-@cli.command()
+@commands.command()
 def remove(ctx: typer.Context, doc_id: List[str] = typer.Argument(..., help="doc_id(s) to remove (see `dossier sources`).")):
     """Remove documents (catalog entry, chunks and vectors)."""
     svc = ctx_of(ctx).index
@@ -198,7 +200,7 @@ def remove(ctx: typer.Context, doc_id: List[str] = typer.Argument(..., help="doc
     return 0
 
 
-@cli.command()
+@commands.command()
 def repair(ctx: typer.Context):
     """Remove vectors left behind by an interrupted ingest."""
     n = ctx_of(ctx).index.repair()

@@ -9,7 +9,9 @@ from typing import Optional
 
 import typer
 
-from .cli import UserError, cli, ctx_of, err, out
+from .cli_common import Commands, UserError, ctx_of, err, out
+
+commands = Commands()
 
 
 def is_loopback(host: str) -> bool:
@@ -65,7 +67,7 @@ def resolve_auth(auth: Optional[str], auth_file: Optional[Path], host: str, inse
     return creds
 
 
-@cli.command()
+@commands.command()
 def serve(
     ctx: typer.Context,
     host: Optional[str] = typer.Option(None, "--host", help="Address to bind (default 127.0.0.1; env DOSSIER_SERVE__HOST)."),
@@ -99,7 +101,7 @@ def serve(
             svc.embedder.embed_query("warm up")
         else:
             svc.retriever.search("warm up", k=1)
-        from ingest.sentences import sentence_spans
+        from dossier.ingest.sentences import sentence_spans
 
         sentence_spans("Warm up. The sentence splitter is loaded now.")
 

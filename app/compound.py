@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from index.retrieval import Hit
+from dossier.index.retrieval import Hit
 
 from .answer_models import Draft, DraftSentence
 from .question import with_context

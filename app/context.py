@@ -20,7 +20,7 @@ class AppContext:
 
     @functools.cached_property
     def index(self):
-        from index.service import IndexService
+        from dossier.index.service import IndexService
 
         s = self.settings
         return IndexService(s.data_dir, s.index, s.ingest, chroma_url=s.chroma_url or None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.sentences import sentence_spans
+from dossier.ingest.sentences import sentence_spans
 
 _PATTERNS = [
     # "ignore (all) previous instructions", "disregard your rules" (not "the EU chose to ignore the rules")

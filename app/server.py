@@ -133,8 +133,8 @@ def _auth_dependency(creds: Credentials | None):
 
 def create_app(ctx: AppContext, *, auth: Credentials | None = None, answerer=None, mount_ui: bool = True) -> FastAPI:
     """The FastAPI app: API routes, then the Gradio UI mounted at "/" (same credentials)."""
-    from index.retrieval import Filters
-    from ingest.manifest import normalize_date
+    from dossier.index.retrieval import Filters
+    from dossier.ingest.manifest import normalize_date
 
     from .answer_models import Turn
     from .engines.base import EngineError

@@ -11,8 +11,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from index.settings import IndexSettings
-from ingest.settings import IngestSettings
+from dossier.index.settings import IndexSettings
+from dossier.ingest.settings import IngestSettings
 
 
 class AnswerSettings(BaseModel):

@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ingest.sentences import sentence_spans
+from dossier.ingest.sentences import sentence_spans
 
 from .injection import is_instruction, without_instructions
 from .textutil import content_stems, fold, has_negation, name_tokens, numbers

@@ -213,9 +213,9 @@ def calibrate(labels_path: str | Path = DEFAULT_LABELS, *, embedder=None, settin
     ``settings``: a `DossierSettings` (its answer thresholds are the "configured" baseline).
     ``limit``: use only the first N labels (for quick checks).
     """
-    from app.settings import DossierSettings
-    from app.verify import Verifier
-    from index.embedder import Embedder
+    from dossier.app.settings import DossierSettings
+    from dossier.app.verify import Verifier
+    from dossier.index.embedder import Embedder
 
     settings = settings or DossierSettings()
     labels_path = Path(labels_path)
@@ -226,7 +226,7 @@ def calibrate(labels_path: str | Path = DEFAULT_LABELS, *, embedder=None, settin
     configured = (settings.answer.support_threshold, settings.answer.partial_threshold)
     verifier = Verifier(embedder.embed, *configured)
     # warm the embedding cache in a few big batches (much faster than one pair at a time)
-    from ingest.sentences import sentence_spans
+    from dossier.ingest.sentences import sentence_spans
 
     texts: list[str] = []
     for lab in labels:

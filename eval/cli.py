@@ -22,14 +22,14 @@ _EVAL_DIR = Path(__file__).resolve().parent
 
 
 def _user_error(msg: str) -> Exception:
-    from app.cli import UserError
+    from dossier.app.cli import UserError
 
     return UserError(msg)
 
 
 def _settings(ctx: typer.Context):
     """The root command's settings (--data-dir, env), or the environment's when run on its own."""
-    from app.settings import DossierSettings
+    from dossier.app.settings import DossierSettings
 
     root = ctx.find_root().obj if ctx is not None else None
     settings = getattr(root, "settings", None)
@@ -85,7 +85,7 @@ def run_cmd(
     settings = _settings(ctx)
     stack = contextlib.ExitStack()
     if local_llm:
-        from app.local_llm import LLMServerError, running_llm_server
+        from dossier.app.local_llm import LLMServerError, running_llm_server
 
         try:
             settings.llm.base_url = stack.enter_context(running_llm_server())

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from ingest.models import DOC_KINDS
+from dossier.ingest.models import DOC_KINDS
 
 from .metrics import Span, answer_correct
 
@@ -363,8 +363,8 @@ def validate_dataset(dataset_path: str | Path, corpus_path: str | Path | None = 
     """Schema (raises DatasetError) plus content checks (collected): every gold quote is an exact span of
     its document file *and* of the text the ingest readers store for it; every answer-key group occurs
     in the reference answer; follow-ups (and only they) carry history."""
-    from ingest.readers import read_bytes
-    from ingest.settings import IngestSettings
+    from dossier.ingest.readers import read_bytes
+    from dossier.ingest.settings import IngestSettings
 
     dataset_path = Path(dataset_path)
     items = load_dataset(dataset_path)

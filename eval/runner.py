@@ -89,7 +89,7 @@ def _now() -> str:
 
 def prepare_store(corpus: Corpus, svc, *, ingest: bool) -> tuple[dict[str, str], dict]:
     """Ingest the corpus (when ``ingest``) and map each corpus key to its doc_id via the catalog."""
-    from index.indexer import Ingestor
+    from dossier.index.indexer import Ingestor
 
     results: list[dict] = []
     if ingest:
@@ -122,9 +122,9 @@ def run_eval(dataset_path: str | Path, *, engine: str = "extractive", strict: bo
     ``calibration``: verifier calibration figures to include; when None, ``calibration.json`` from the
     out dir or eval/ is used, or the calibration is computed on the labels.
     """
-    from app.answer_models import Turn
-    from app.context import AppContext, build_answerer
-    from app.settings import DossierSettings
+    from dossier.app.answer_models import Turn
+    from dossier.app.context import AppContext, build_answerer
+    from dossier.app.settings import DossierSettings
 
     t_start = time.perf_counter()
     dataset_path = Path(dataset_path)

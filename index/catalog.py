@@ -14,7 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Iterator
 
-from ingest.models import Chunk, Document, DocumentMeta, PageSpan
+from dossier.ingest.models import Chunk, Document, DocumentMeta, PageSpan
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (

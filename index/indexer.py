@@ -17,11 +17,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ingest.chunking import chunk_document
-from ingest.discover import expand_inputs, is_url
-from ingest.errors import IngestError, TooLarge
-from ingest.manifest import ManifestIndex, normalize_date
-from ingest.models import Chunk, Document, DocumentMeta
+from dossier.ingest.chunking import chunk_document
+from dossier.ingest.discover import expand_inputs, is_url
+from dossier.ingest.errors import IngestError, TooLarge
+from dossier.ingest.manifest import ManifestIndex, normalize_date
+from dossier.ingest.models import Chunk, Document, DocumentMeta
 
 from .service import IndexService
 
@@ -173,8 +173,8 @@ class Ingestor:
                 report.embedded_chunks += self._flush(pending, report)
 
     def _prepare(self, source: str) -> _Prepared:
-        from ingest.language import detect_language
-        from ingest.readers import read_bytes
+        from dossier.ingest.language import detect_language
+        from dossier.ingest.readers import read_bytes
 
         res = FileResult(source, "failed")
         try:
@@ -251,7 +251,7 @@ class Ingestor:
 
     def _load_bytes(self, source: str):
         if is_url(source):
-            from ingest.fetch import fetch_url
+            from dossier.ingest.fetch import fetch_url
 
             fetched = fetch_url(source, self.archive_dir, self.settings)
             return fetched.data, fetched

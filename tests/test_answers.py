@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from app.answer_models import ABSTAIN_TEXT, Turn
-from app.answering import Answerer
-from app.engines.base import EngineError
-from app.engines.extractive import ExtractiveEngine
-from app.settings import AnswerSettings, LLMSettings
-from app.verify import Verifier
+from dossier.app.answer_models import ABSTAIN_TEXT, Turn
+from dossier.app.answering import Answerer
+from dossier.app.engines.base import EngineError
+from dossier.app.engines.extractive import ExtractiveEngine
+from dossier.app.settings import AnswerSettings, LLMSettings
+from dossier.app.verify import Verifier
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -22,7 +22,7 @@ def make_answerer(svc, *, llm_url: str | None = None, fallback: bool = False, ti
     embed = svc.embedder.embed
 
     def llm():
-        from app.engines.llm import LLMEngine
+        from dossier.app.engines.llm import LLMEngine
 
         return LLMEngine(LLMSettings(base_url=llm_url or "http://127.0.0.1:9/v1", max_tokens=96, timeout_s=timeout_s))
 
@@ -101,7 +101,7 @@ def test_follow_up_uses_history(answerer):
 
 
 def test_injected_instructions_in_a_document_do_not_change_the_answer(make_service, tmp_path):
-    from index.indexer import Ingestor
+    from dossier.index.indexer import Ingestor
 
     svc = make_service()
     (tmp_path / "docs").mkdir()
@@ -143,7 +143,7 @@ def test_llm_engine_population_question_is_not_answered_as_supported(llm_server,
 
 
 def test_llm_injection_in_document_does_not_leak_into_supported_sentences(llm_server, make_service, tmp_path):
-    from index.indexer import Ingestor
+    from dossier.index.indexer import Ingestor
 
     svc = make_service()
     doc = tmp_path / "planted.txt"

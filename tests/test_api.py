@@ -8,10 +8,10 @@ import base64
 import pytest
 from fastapi.testclient import TestClient
 
-from app.cli_serve import is_loopback, read_auth_file, resolve_auth
-from app.cli import UserError
-from app.context import AppContext
-from app.settings import DossierSettings
+from dossier.app.cli_serve import is_loopback, read_auth_file, resolve_auth
+from dossier.app.cli import UserError
+from dossier.app.context import AppContext
+from dossier.app.settings import DossierSettings
 
 
 def _ctx(seed_index) -> AppContext:
@@ -23,7 +23,7 @@ def _ctx(seed_index) -> AppContext:
 
 @pytest.fixture(scope="module")
 def client(seed_index):
-    from app.server import create_app
+    from dossier.app.server import create_app
 
     with TestClient(create_app(_ctx(seed_index))) as c:
         yield c
@@ -31,7 +31,7 @@ def client(seed_index):
 
 @pytest.fixture(scope="module")
 def locked_client(seed_index):
-    from app.server import create_app
+    from dossier.app.server import create_app
 
     with TestClient(create_app(_ctx(seed_index), auth=[("ann", "s3cret:pw"), ("bob", "hunter2")])) as c:
         yield c

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from eval.bench.corpus import ensure_corpus, generate_corpus, read_queries
-from eval.bench.report import markdown, targets, write
-from eval.bench.stats import percentile, ratio, summary
+from dossier.eval.bench.corpus import ensure_corpus, generate_corpus, read_queries
+from dossier.eval.bench.report import markdown, targets, write
+from dossier.eval.bench.stats import percentile, ratio, summary
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +55,7 @@ def test_stats():
 
 
 def test_parse_size():
-    from eval.bench.cli import parse_size
+    from dossier.eval.bench.cli import parse_size
 
     assert parse_size("10k") == 10_000 and parse_size("1M") == 1_000_000 and parse_size("250") == 250
     with pytest.raises(Exception):
@@ -63,8 +63,8 @@ def test_parse_size():
 
 
 def test_smoke_ingest_and_query_bench(tmp_path):
-    from eval.bench.ingest_bench import run_ingest_bench
-    from eval.bench.query_bench import run_query_bench
+    from dossier.eval.bench.ingest_bench import run_ingest_bench
+    from dossier.eval.bench.query_bench import run_query_bench
 
     corpus = tmp_path / "corpus"
     info = ensure_corpus(40, corpus, seed=0, max_queries=200)
@@ -106,7 +106,7 @@ def test_smoke_ingest_and_query_bench(tmp_path):
 def test_bench_cli_corpus_command(tmp_path):
     from typer.testing import CliRunner
 
-    from eval.bench.cli import bench_app
+    from dossier.eval.bench.cli import bench_app
 
     res = CliRunner().invoke(bench_app, ["corpus", "--chunks", "30", "--out", str(tmp_path / "c"), "--seed", "1"])
     assert res.exit_code == 0, res.output
@@ -118,8 +118,8 @@ def test_reused_vectors_store_is_labelled_and_bm25_probe_runs(tmp_path, shared_e
     them; the record says so, and the 100k targets measured on such a store carry the label."""
     import numpy as np
 
-    from eval.bench.bm25_bench import bm25_probe, extrapolate_1m
-    from eval.bench.cli import ReusedVectors, build_store
+    from dossier.eval.bench.bm25_bench import bm25_probe, extrapolate_1m
+    from dossier.eval.bench.cli import ReusedVectors, build_store
 
     texts = [f"Shipment {i} of cameras left Varna on day {i}." for i in range(7)]
     rv = ReusedVectors(shared_embedder.embed, real=3, seed=0)
@@ -151,7 +151,7 @@ def test_reused_vectors_store_is_labelled_and_bm25_probe_runs(tmp_path, shared_e
 
 
 def test_embedder_backends_side_by_side():
-    from eval.bench.embed_bench import run_embed_bench
+    from dossier.eval.bench.embed_bench import run_embed_bench
 
     texts = ["The cameras can detect people up to 110 meters away.", "A 380,900 euro contract with a Russian company.",
              "The audit found that the border guard paid twice for the same radios.", "Council decision 2023/118."] * 3
@@ -168,7 +168,7 @@ def test_bench_store_if_missing_keeps_a_matching_store(tmp_path):
     matches the corpus, embedder and chunking, and builds one where there is none."""
     from typer.testing import CliRunner
 
-    from eval.bench.cli import bench_app
+    from dossier.eval.bench.cli import bench_app
 
     args = ["store", "--chunks", "40", "--real-vectors", "10", "--work", str(tmp_path / "w"), "--if-missing"]
     first = CliRunner().invoke(bench_app, args)

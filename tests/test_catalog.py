@@ -5,10 +5,10 @@ import threading
 
 import pytest
 
-from index.catalog import Catalog
-from ingest.chunking import chunk_document
-from ingest.models import Document, DocumentMeta, PageSpan
-from ingest.settings import IngestSettings
+from dossier.index.catalog import Catalog
+from dossier.ingest.chunking import chunk_document
+from dossier.ingest.models import Document, DocumentMeta, PageSpan
+from dossier.ingest.settings import IngestSettings
 from tests.conftest import FIXTURES
 from tests.test_chunking import load
 

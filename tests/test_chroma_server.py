@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from index.embedder import Embedder
-from index.settings import IndexSettings
+from dossier.index.embedder import Embedder
+from dossier.index.settings import IndexSettings
 from tests.conftest import FIXTURES, REPO
 
 CHROMA = Path(sys.executable).parent / "chroma"
@@ -28,7 +28,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory):
     """URL of a real `chroma run` server on loopback, persisted in a temp dir; stopped afterwards."""
-    from eval.bench.server import chroma_server as running_chroma
+    from dossier.eval.bench.server import chroma_server as running_chroma
 
     if not CHROMA.exists():
         pytest.fail(f"the chroma executable is missing: {CHROMA} (run `make setup`)", pytrace=False)

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from ingest.chunking import chunk_document, chunking_fingerprint, find_headings
-from ingest.models import Document, DocumentMeta
-from ingest.normalize import normalize_text
-from ingest.readers import read_bytes
-from ingest.settings import IngestSettings
-from ingest.tokens import count_tokens
+from dossier.ingest.chunking import chunk_document, chunking_fingerprint, find_headings
+from dossier.ingest.models import Document, DocumentMeta
+from dossier.ingest.normalize import normalize_text
+from dossier.ingest.readers import read_bytes
+from dossier.ingest.settings import IngestSettings
+from dossier.ingest.tokens import count_tokens
 from tests.conftest import FIXTURES, SEED
 
 DOCS = ["nav-page.html", "two-pages.pdf", "report.docx", "latin1.txt", "utf16.txt", "notes.md",

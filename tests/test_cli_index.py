@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.cli_index import snippet
+from dossier.app.cli_index import snippet
 from tests.conftest import FIXTURES, REPO, SEED, SEED_MANIFEST
 
 DOSSIER = Path(sys.executable).parent / "dossier"

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from index.indexer import Ingestor
-from ingest.manifest import ManifestIndex, load_manifest
+from dossier.index.indexer import Ingestor
+from dossier.ingest.manifest import ManifestIndex, load_manifest
 from tests.conftest import REPO, SEED, SEED_MANIFEST
 from tests.test_faults_store import outside_contacts, serving
 

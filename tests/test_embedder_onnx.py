@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embedder import Embedder, bundled_model_path
-from index.errors import EmbedderMismatch
-from index.settings import IndexSettings
-from ingest.chunking import chunk_document
-from ingest.models import Document, DocumentMeta
-from ingest.settings import IngestSettings
+from dossier.index.embedder import Embedder, bundled_model_path
+from dossier.index.errors import EmbedderMismatch
+from dossier.index.settings import IndexSettings
+from dossier.ingest.chunking import chunk_document
+from dossier.ingest.models import Document, DocumentMeta
+from dossier.ingest.settings import IngestSettings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -79,7 +79,7 @@ def test_onnx_int8_close_to_sentence_transformers_with_its_own_id(texts, torch_v
 
 
 def test_onnx_file_cached_and_keyed_by_variant(tmp_path):
-    from index.onnx_embed import ensure_onnx, onnx_path
+    from dossier.index.onnx_embed import ensure_onnx, onnx_path
 
     model = bundled_model_path()
     fp32, int8 = onnx_path(model, "fp32"), onnx_path(model, "int8")
@@ -106,7 +106,7 @@ def test_onnx_query_path_imports_neither_torch_nor_sentence_transformers():
 
 
 def test_store_built_with_int8_refuses_the_torch_embedder(tmp_path):
-    from index.store import VectorStore
+    from dossier.index.store import VectorStore
 
     int8 = Embedder(IndexSettings(embed_backend="onnx-int8"))
     VectorStore(data_dir=tmp_path, collection="coll1", embedder_id=int8.id, dim=None, fingerprint="f")
@@ -145,7 +145,7 @@ def test_adopt_store_follows_a_torch_built_store_only_when_the_backend_is_defaul
 
 
 def test_mismatch_message_names_the_backend_that_matches(tmp_path):
-    from index.store import VectorStore
+    from dossier.index.store import VectorStore
 
     VectorStore(data_dir=tmp_path, collection="coll2", embedder_id="sentence-transformers/all-MiniLM-L6-v2", dim=None, fingerprint="f")
     with pytest.raises(EmbedderMismatch, match="DOSSIER_INDEX__EMBED_BACKEND=onnx "):
@@ -156,8 +156,8 @@ def test_mismatch_message_names_the_backend_that_matches(tmp_path):
 def test_a_store_built_with_fp32_vectors_is_reopened_under_the_default_backend(tmp_path):
     """A data dir built before onnx-int8 became the default (torch or fp32 ONNX vectors) keeps working:
     the service follows the recorded embedder instead of refusing the store."""
-    from index.indexer import Ingestor
-    from index.service import IndexService
+    from dossier.index.indexer import Ingestor
+    from dossier.index.service import IndexService
 
     doc = tmp_path / "note.txt"
     doc.write_text("The harbour master counted 140 fishing boats in the bay on Monday.\n", encoding="utf-8")

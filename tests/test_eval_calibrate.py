@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from eval.calibrate import (
+from dossier.eval.calibrate import (
     DEFAULT_LABELS,
     Signals,
     calibrate,
@@ -17,7 +17,7 @@ from eval.calibrate import (
     split_indices,
     write_calibration,
 )
-from eval.dataset import DatasetError
+from dossier.eval.dataset import DatasetError
 from tests.test_eval_shared import eval_embedder, eval_settings  # noqa: F401  (fixtures)
 
 
@@ -77,7 +77,7 @@ def test_labels_written_by_the_grading_tab_load(tmp_path):
     """The app's grading tab appends labels with provenance fields; calibration reads them."""
     import json
 
-    from eval.calibrate import load_labels
+    from dossier.eval.calibrate import load_labels
 
     p = tmp_path / "labels.jsonl"
     p.write_text(json.dumps({"id": "g1", "sentence": "The cameras see 110 meters.", "passage": "cameras ... 110 meters",

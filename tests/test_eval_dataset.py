@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from eval.cli import eval_app
-from eval.dataset import (
+from dossier.eval.cli import eval_app
+from dossier.eval.dataset import (
     DatasetError,
     corpus_path_for,
     load_corpus,
@@ -130,7 +130,7 @@ def test_resolve_gold_exact_repeated_loose_and_missing():
 
     # a quote that occurs twice yields both spans; whitespace differences are found loosely; absent ones are reported
     doubled = {"harbour": "Corvel Systems. Corvel Systems.", "ferry": "Service  resumed\non 14 June 2022 with a replacement vessel, the MS Tern."}
-    from eval.dataset import DatasetItem, GoldQuote
+    from dossier.eval.dataset import DatasetItem, GoldQuote
 
     it = DatasetItem("z", "q", True, "r", (("x",),), (GoldQuote("harbour", "Corvel Systems"), GoldQuote("ferry", items[2].gold[0].quote),
                                                       GoldQuote("harbour", "absent"), GoldQuote("nope", "x")), ())

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from eval.judge import Judge, JudgeParseError, judge_record, judge_run, openai_like_judge, parse_json_object
+from dossier.eval.judge import Judge, JudgeParseError, judge_record, judge_run, openai_like_judge, parse_json_object
 
 RECORD = {
     "id": "q1", "failed": False,
@@ -63,7 +63,7 @@ def test_parse_failures_are_counted_not_guessed(tmp_path):
 
 
 def test_real_judge_against_llama_cpp_server(llm_server, tmp_path):
-    from app.settings import LLMSettings
+    from dossier.app.settings import LLMSettings
 
     run = tmp_path / "run"
     run.mkdir()

@@ -6,12 +6,12 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from eval.adapters import export_records, to_deepeval, to_ragas
-from eval.check import check_report, load_baselines
-from eval.cli import eval_app
-from eval.compare import compare_records
-from eval.report import build_report, highlight_quote, render_html, render_markdown, write_all
-from eval.scoring import failure_scores, score_item
+from dossier.eval.adapters import export_records, to_deepeval, to_ragas
+from dossier.eval.check import check_report, load_baselines
+from dossier.eval.cli import eval_app
+from dossier.eval.compare import compare_records
+from dossier.eval.report import build_report, highlight_quote, render_html, render_markdown, write_all
+from dossier.eval.scoring import failure_scores, score_item
 
 DOC = "Intro line.\n\nThe masts were supplied by <Corvel & Sons> under a contract. Other text."
 QUOTE = "The masts were supplied by <Corvel & Sons> under a contract."

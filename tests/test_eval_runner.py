@@ -7,9 +7,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from eval.calibrate import figures
-from eval.cli import eval_app
-from eval.runner import load_records, run_eval
+from dossier.eval.calibrate import figures
+from dossier.eval.cli import eval_app
+from dossier.eval.runner import load_records, run_eval
 from tests.test_eval_shared import TINY, eval_embedder, eval_settings  # noqa: F401  (fixtures)
 
 
@@ -51,7 +51,7 @@ def test_run_writes_records_and_reports(tiny_run):
 
 def test_records_hold_spans_answers_and_verdicts(tiny_run, eval_settings):  # noqa: F811
     result, _ = tiny_run
-    from index.catalog import Catalog
+    from dossier.index.catalog import Catalog
 
     catalog = Catalog(result.out_dir / "store" / "catalog.sqlite")
     ids = result.meta["corpus_doc_ids"]

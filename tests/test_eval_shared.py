@@ -23,8 +23,8 @@ def eval_embedder(request):
 
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from index.embedder import Embedder
-        from index.settings import IndexSettings
+        from dossier.index.embedder import Embedder
+        from dossier.index.settings import IndexSettings
 
         emb = Embedder(IndexSettings())
         emb.embed(["warm up"])
@@ -35,6 +35,6 @@ def eval_embedder(request):
 @pytest.fixture(scope="session")
 def eval_settings(tmp_path_factory):
     """Default settings with a throwaway data dir (run_eval replaces it by OUT/store anyway)."""
-    from app.settings import DossierSettings
+    from dossier.app.settings import DossierSettings
 
     return DossierSettings(data_dir=tmp_path_factory.mktemp("eval-data"), chroma_url="")

@@ -3,8 +3,8 @@
 (correctness, citation precision, quote exactness, abstention...). A regression fails this test."""
 from __future__ import annotations
 
-from eval.check import DEFAULT_BASELINES, check_report, load_baselines
-from eval.runner import run_eval
+from dossier.eval.check import DEFAULT_BASELINES, check_report, load_baselines
+from dossier.eval.runner import run_eval
 from tests.test_eval_shared import ROOT, eval_embedder, eval_settings  # noqa: F401  (fixtures)
 
 SMOKE = ROOT / "eval" / "datasets" / "seed-smoke.jsonl"

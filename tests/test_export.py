@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from app.answer_models import ABSTAIN_TEXT, Answer, Citation, SentenceVerdict
-from app.export import answer_markdown, conversation_markdown, md_escape
+from dossier.app.answer_models import ABSTAIN_TEXT, Answer, Citation, SentenceVerdict
+from dossier.app.export import answer_markdown, conversation_markdown, md_escape
 
 SHA = "ab" * 32
 DOCS = {

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from app.answering import Answerer
-from app.compound import split_compound
-from app.engines.extractive import ExtractiveEngine
-from app.question import PERSON, analyze, split_context, with_context
-from app.settings import AnswerSettings
-from app.verify import Verifier
-from index.indexer import Ingestor
+from dossier.app.answering import Answerer
+from dossier.app.compound import split_compound
+from dossier.app.engines.extractive import ExtractiveEngine
+from dossier.app.question import PERSON, analyze, split_context, with_context
+from dossier.app.settings import AnswerSettings
+from dossier.app.verify import Verifier
+from dossier.index.indexer import Ingestor
 
 from conftest import build_service
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from index.indexer import Ingestor
+from dossier.index.indexer import Ingestor
 from tests.test_faults_store import DOSSIER, REPO, cli_env
 
 PLACES = ["Pinsk", "Brest", "Grodno", "Vitebsk", "Gomel", "Mogilev", "Minsk", "Lida", "Orsha", "Polotsk"]
@@ -75,12 +75,12 @@ _KILL_AT = textwrap.dedent("""
         return wrapped
 
     if point == "before-catalog-switch":      # the new vectors are in Chroma, the catalog does not know them
-        from index.catalog import Catalog
+        from dossier.index.catalog import Catalog
         Catalog.put_document = die_on_nth(Catalog.put_document)
     elif point == "before-old-vectors-go":    # the catalog switched, the replaced version's vectors remain
-        from index.store import VectorStore
+        from dossier.index.store import VectorStore
         VectorStore.delete_doc = die_on_nth(VectorStore.delete_doc)
-    from app.cli import main
+    from dossier.cli import main
     main()
 """)
 

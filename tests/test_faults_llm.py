@@ -12,11 +12,11 @@ import time
 
 import pytest
 
-from app.answering import Answerer
-from app.engines.base import EngineError
-from app.engines.extractive import ExtractiveEngine
-from app.settings import AnswerSettings, LLMSettings
-from app.verify import Verifier
+from dossier.app.answering import Answerer
+from dossier.app.engines.base import EngineError
+from dossier.app.engines.extractive import ExtractiveEngine
+from dossier.app.settings import AnswerSettings, LLMSettings
+from dossier.app.verify import Verifier
 
 QUESTION = "How far can the cameras detect people?"
 TIMEOUT_S = 1.0
@@ -121,7 +121,7 @@ def _answerer(svc, base_url: str, fallback: bool) -> Answerer:
     embed = svc.embedder.embed
 
     def llm():
-        from app.engines.llm import LLMEngine
+        from dossier.app.engines.llm import LLMEngine
 
         return LLMEngine(LLMSettings(base_url=base_url, timeout_s=TIMEOUT_S, max_tokens=64))
 
@@ -176,7 +176,7 @@ def test_failing_endpoint_is_a_clear_error_in_bounded_time_or_an_announced_fallb
 
 
 def test_follow_up_condensing_with_a_hanging_endpoint_is_bounded(seed_index, llm_endpoint):
-    from app.answer_models import Turn
+    from dossier.app.answer_models import Turn
 
     llm_endpoint.mode = "trickle"
     t0 = time.monotonic()
@@ -199,14 +199,14 @@ def test_a_reply_far_longer_than_max_tokens_is_stopped_not_parsed_for_minutes(se
 
 
 def test_a_long_draft_is_cut_before_verification():
-    from app.answer_models import Draft, DraftSentence
-    from app.answering import MAX_DRAFT_SENTENCES
+    from dossier.app.answer_models import Draft, DraftSentence
+    from dossier.app.answering import MAX_DRAFT_SENTENCES
 
     class Hits:  # the smallest retriever: one passage
         def search(self, q, k, filters=None):
             from types import SimpleNamespace
 
-            from ingest.models import Chunk
+            from dossier.ingest.models import Chunk
 
             text = "The cameras can detect people up to 110 meters away."
             return [SimpleNamespace(chunk=Chunk("d1:0-52", "d1", 0, 0, len(text), text, 12), doc={"title": "t"})]
@@ -227,7 +227,7 @@ def test_a_long_draft_is_cut_before_verification():
             pass
 
         def check(self, sentence, passages):
-            from app.verify import Verdict
+            from dossier.app.verify import Verdict
 
             checked.append(sentence)
             return Verdict("unsupported", 0.0)
@@ -256,9 +256,9 @@ def test_a_sentence_that_obeys_an_injection_is_marked_unsupported(seed_index, ll
 def test_api_reports_a_failing_llm_as_400_one_line_or_falls_back(seed_index, llm_endpoint):
     from fastapi.testclient import TestClient
 
-    from app.context import AppContext, build_answerer
-    from app.server import create_app
-    from app.settings import DossierSettings
+    from dossier.app.context import AppContext, build_answerer
+    from dossier.app.server import create_app
+    from dossier.app.settings import DossierSettings
 
     llm_endpoint.mode = "500"
     for fallback in (False, True):

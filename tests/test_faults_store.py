@@ -21,9 +21,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from index import lock as store_lock
-from index.errors import StoreInUse
-from index.indexer import Ingestor
+from dossier.index import lock as store_lock
+from dossier.index.errors import StoreInUse
+from dossier.index.indexer import Ingestor
 from tests.conftest import REPO, SEED, SEED_MANIFEST
 
 DOSSIER = [sys.executable, "-c", "from app.cli import main; main()"]
@@ -67,7 +67,7 @@ NET_AUDIT = textwrap.dedent("""
                 f.write(json.dumps({"event": event, "to": where}) + "\\n")
 
     sys.addaudithook(_hook)
-    from app.cli import main
+    from dossier.cli import main
     main()
 """)
 
@@ -124,7 +124,7 @@ def catalog_state(data_dir: Path) -> tuple:
 
 _HOLD = textwrap.dedent("""
     import sys, time
-    from index import lock
+    from dossier.index import lock
     lock.acquire(sys.argv[1], "test holder")
     print("held", flush=True)
     time.sleep(float(sys.argv[2]))

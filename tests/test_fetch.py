@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from ingest.errors import FetchError, TooLarge
-import ingest.fetch as fetch_mod
-from ingest.fetch import Fetched, address_refusal, fetch_url
-from ingest.readers import read_bytes
-from ingest.settings import IngestSettings
+from dossier.ingest.errors import FetchError, TooLarge
+import dossier.ingest.fetch as fetch_mod
+from dossier.ingest.fetch import Fetched, address_refusal, fetch_url
+from dossier.ingest.readers import read_bytes
+from dossier.ingest.settings import IngestSettings
 
 ARTICLE = (Path(__file__).parent / "fixtures" / "nav-page.html").read_bytes()
 BIG = 2 * 1024 * 1024
@@ -288,7 +288,7 @@ def test_connection_is_pinned_to_the_checked_address(server, tmp_path, monkeypat
         if host == "news.example":
             caller = sys._getframe(1).f_globals.get("__name__")
             asked.append(caller)
-            if caller != "ingest.fetch":
+            if caller != "dossier.ingest.fetch":
                 raise socket.gaierror(socket.EAI_NONAME, f"resolved again by {caller}: the connection was not pinned")
             return real("127.0.0.1", *args, **kw)
         return real(host, *args, **kw)
@@ -297,7 +297,7 @@ def test_connection_is_pinned_to_the_checked_address(server, tmp_path, monkeypat
     fetched = fetch_url(f"http://news.example:{port}/to?/article.html", tmp_path, SETTINGS)
     assert fetched.data == ARTICLE and fetched.final_url == f"http://news.example:{port}/article.html"
     assert httpd.seen == [("/to?/article.html", f"news.example:{port}"), ("/article.html", f"news.example:{port}")]
-    assert asked == ["ingest.fetch", "ingest.fetch"]  # once per hop, by the check
+    assert asked == ["dossier.ingest.fetch", "dossier.ingest.fetch"]  # once per hop, by the check
 
 
 def test_environment_proxies_are_not_used(server, tmp_path, monkeypatch):
@@ -321,10 +321,10 @@ def test_cli_ingest_refuses_a_private_url_unless_allowed(server, tmp_path, run_c
 
 
 def test_library_url_box_refuses_a_private_url(server, tmp_path, make_service):
-    from app.context import AppContext
-    from app.settings import DossierSettings
-    from app.ui import library as L
-    from app.ui.services import UIServices
+    from dossier.app.context import AppContext
+    from dossier.app.settings import DossierSettings
+    from dossier.app.ui import library as L
+    from dossier.app.ui.services import UIServices
 
     base, httpd = server
     svc = make_service(tmp_path / "data")  # default ingest settings, as `dossier serve` has them

@@ -9,13 +9,13 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-import ingest.sentences as sentences_mod
-from ingest.chunking import chunk_document, find_headings
-from ingest.models import Document, DocumentMeta, PageSpan
-from ingest.normalize import _TRAILING_SPACE, normalize_text
-from ingest.sentences import paragraph_spans, sentence_spans
-from ingest.settings import IngestSettings
-from ingest.tokens import count_tokens
+import dossier.ingest.sentences as sentences_mod
+from dossier.ingest.chunking import chunk_document, find_headings
+from dossier.ingest.models import Document, DocumentMeta, PageSpan
+from dossier.ingest.normalize import _TRAILING_SPACE, normalize_text
+from dossier.ingest.sentences import paragraph_spans, sentence_spans
+from dossier.ingest.settings import IngestSettings
+from dossier.ingest.tokens import count_tokens
 
 PROP = hsettings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

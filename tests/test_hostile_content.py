@@ -11,11 +11,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.answering import Answerer
-from app.engines.extractive import ExtractiveEngine
-from app.settings import AnswerSettings
-from app.verify import Verifier
-from index.indexer import Ingestor
+from dossier.app.answering import Answerer
+from dossier.app.engines.extractive import ExtractiveEngine
+from dossier.app.settings import AnswerSettings
+from dossier.app.verify import Verifier
+from dossier.index.indexer import Ingestor
 from tests.conftest import SEED, build_service
 
 PLANTED = {

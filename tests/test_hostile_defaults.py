@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 
-from app.settings import DossierSettings
+from dossier.app.settings import DossierSettings
 from tests.test_faults_store import NET_AUDIT, REPO, outside_contacts
 
 KEYS = ["ANONYMIZED_TELEMETRY", "GRADIO_ANALYTICS_ENABLED", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE",
@@ -36,14 +36,14 @@ def test_cli_process_is_offline_with_telemetry_off_and_contacts_nothing_outside(
 
 
 def test_chroma_client_is_built_with_telemetry_off(tmp_path):
-    from index.store import VectorStore
+    from dossier.index.store import VectorStore
 
     store = VectorStore(data_dir=tmp_path, collection="telemetry-check", embedder_id="e", dim=None, fingerprint="f")
     assert store.client.get_settings().anonymized_telemetry is False
 
 
 def test_loopback_bind_by_default_and_no_secret_in_settings(monkeypatch):
-    from app.cli_serve import is_loopback
+    from dossier.app.cli_serve import is_loopback
 
     monkeypatch.setenv("DOSSIER_LLM_API_KEY", "sk-very-secret-value")
     for k in [k for k in os.environ if k.startswith("DOSSIER_") and k != "DOSSIER_LLM_API_KEY"]:

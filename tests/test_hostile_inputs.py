@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from ingest.chunking import chunk_document
-from ingest.errors import IngestError
-from ingest.models import Document, DocumentMeta
-from ingest.readers import read_bytes
-from ingest.settings import IngestSettings
-from ingest.tokens import count_tokens
+from dossier.ingest.chunking import chunk_document
+from dossier.ingest.errors import IngestError
+from dossier.ingest.models import Document, DocumentMeta
+from dossier.ingest.readers import read_bytes
+from dossier.ingest.settings import IngestSettings
+from dossier.ingest.tokens import count_tokens
 from tests.conftest import REPO, SEED
 
 MB = 1024 * 1024
@@ -248,9 +248,9 @@ def test_a_failed_replacement_keeps_the_stored_version(tmp_path, run_cli):
 _MEASURE = textwrap.dedent("""
     import json, os, resource, sys, threading, time
     import psutil
-    from app.context import AppContext
-    from app.settings import DossierSettings
-    from index.indexer import Ingestor
+    from dossier.app.context import AppContext
+    from dossier.app.settings import DossierSettings
+    from dossier.index.indexer import Ingestor
 
     proc = psutil.Process()
     peak = [0]

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from index.errors import EmbedderMismatch
-from index.indexer import Ingestor
-from index.settings import IndexSettings
-from index.store import VectorStore
-from ingest.manifest import ManifestIndex, load_manifest
-from ingest.settings import IngestSettings
+from dossier.index.errors import EmbedderMismatch
+from dossier.index.indexer import Ingestor
+from dossier.index.settings import IndexSettings
+from dossier.index.store import VectorStore
+from dossier.ingest.manifest import ManifestIndex, load_manifest
+from dossier.ingest.settings import IngestSettings
 from tests.conftest import FIXTURES
 
 GOOD = ["nav-page.html", "two-pages.pdf", "report.docx", "latin1.txt", "notes.md", "utf16.txt"]
@@ -181,7 +181,7 @@ def test_metadata_only_change_updates_without_embedding(tmp_path, make_service, 
 
 
 def _filters(**kw):
-    from index.retrieval import Filters
+    from dossier.index.retrieval import Filters
 
     return Filters(**kw)
 

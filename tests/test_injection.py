@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.injection import is_instruction, question_without_instructions, without_instructions
+from dossier.app.injection import is_instruction, question_without_instructions, without_instructions
 
 
 @pytest.mark.parametrize("sentence", [

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, assume, given, settings as hsettings, strategies as st
 
-from app.engines import llm as L
-from app.engines.llm import parse_reply
+from dossier.app.engines import llm as L
+from dossier.app.engines.llm import parse_reply
 
 
 # --- reference definitions (the former, quadratic ones) ---------------------------------------------

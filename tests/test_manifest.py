@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.discover import expand_inputs, is_url
-from ingest.manifest import ManifestError, ManifestIndex, load_manifest, normalize_date, validate_kind
+from dossier.ingest.discover import expand_inputs, is_url
+from dossier.ingest.manifest import ManifestError, ManifestIndex, load_manifest, normalize_date, validate_kind
 from tests.conftest import SEED, SEED_MANIFEST
 
 

@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 try:  # the repo root is on sys.path when the package is installed or pytest's pythonpath is set
-    import eval.metrics  # noqa: F401
+    import dossier.eval.metrics  # noqa: F401
 except ImportError:  # pragma: no cover - plain `pytest tests/...` from a bare checkout
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from eval.metrics import (
+from dossier.eval.metrics import (
     AbstentionMetrics,
     Faithfulness,
     abstention_metrics,
@@ -38,7 +38,7 @@ from eval.metrics import (
     token_f1,
     unsupported_entities,
 )
-from eval.stats import (
+from dossier.eval.stats import (
     Aggregate,
     aggregate,
     balanced_accuracy,

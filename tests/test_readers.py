@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from ingest.errors import (
+from dossier.ingest.errors import (
     ArchiveBomb, BinaryFile, CorruptFile, EmptyFile, IngestError, NoText, TooLarge, UnsupportedType,
 )
-from ingest.language import detect_language
-from ingest.models import Document, DocumentMeta, PageSpan
-from ingest.normalize import join_blocks, normalize_text
-from ingest.readers import READERS, decode_text, read_bytes
-from ingest.readers.pdf import join_pages
-from ingest.settings import IngestSettings
-from ingest.sniff import sniff
+from dossier.ingest.language import detect_language
+from dossier.ingest.models import Document, DocumentMeta, PageSpan
+from dossier.ingest.normalize import join_blocks, normalize_text
+from dossier.ingest.readers import READERS, decode_text, read_bytes
+from dossier.ingest.readers.pdf import join_pages
+from dossier.ingest.settings import IngestSettings
+from dossier.ingest.sniff import sniff
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BROKEN = FIXTURES / "broken"

@@ -6,10 +6,10 @@ import shutil
 
 import pytest
 
-from index.bm25 import BM25Index
-from index.indexer import Ingestor
-from index.retrieval import Filters
-from ingest.manifest import ManifestIndex, load_manifest
+from dossier.index.bm25 import BM25Index
+from dossier.index.indexer import Ingestor
+from dossier.index.retrieval import Filters
+from dossier.ingest.manifest import ManifestIndex, load_manifest
 from tests.conftest import FIXTURES, build_service
 
 CORPUS_MANIFEST = """id\tpath\tkind\tpublisher\tdate
@@ -193,7 +193,7 @@ def test_seed_who_is_joshua_franco_cli(seed_index, run_cli):
 def test_vector_query_past_the_collection_size_and_on_an_empty_store(tmp_path):
     """VectorStore.query asks Chroma for k results without counting first: fewer vectors than k give what
     there is, an empty collection gives nothing, and a doc filter still applies."""
-    from index.store import VectorStore
+    from dossier.index.store import VectorStore
 
     st = VectorStore(data_dir=tmp_path, collection="small", embedder_id="e", dim=None, fingerprint="f")
     assert st.query([1.0, 0.0, 0.0], 50) == []

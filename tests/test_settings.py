@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.settings import DossierSettings
+from dossier.app.settings import DossierSettings
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_cli_reads_data_dir_from_the_environment(seed_index, run_cli, tmp_path):
 
 
 def test_cli_hands_the_batch_size_from_the_environment_to_the_embedder(tmp_path, run_cli, shared_embedder, monkeypatch):
-    import index.service as service_mod
+    import dossier.index.service as service_mod
 
     seen = []
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from app.answer_models import Answer, Citation, SentenceVerdict
-from app.context import AppContext
-from app.engines.base import EngineError
-from app.settings import DossierSettings
-from app.ui import chat as C
-from app.ui import grading as G
-from app.ui import library as L
-from app.ui.services import UIServices
+from dossier.app.answer_models import Answer, Citation, SentenceVerdict
+from dossier.app.context import AppContext
+from dossier.app.engines.base import EngineError
+from dossier.app.settings import DossierSettings
+from dossier.app.ui import chat as C
+from dossier.app.ui import grading as G
+from dossier.app.ui import library as L
+from dossier.app.ui.services import UIServices
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -268,7 +268,7 @@ def test_grading_reads_seed_dev_questions_directly(tmp_path):
 def test_the_blocks_build(seed_ui):
     import gradio as gr
 
-    from app.ui import build_ui
+    from dossier.app.ui import build_ui
 
     demo = build_ui(seed_ui)
     assert isinstance(demo, gr.Blocks)

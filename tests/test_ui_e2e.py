@@ -304,7 +304,7 @@ class _ScriptedLLM:
         self.catalog = catalog
 
     def ask_stream(self, question, **kw):
-        from app.answer_models import Answer, Citation, SentenceVerdict
+        from dossier.app.answer_models import Answer, Citation, SentenceVerdict
 
         for piece in ["The cameras ", "can detect <b>people</b> ", "110 meters away [1]. ", "They cost ", "millions [1]."]:
             time.sleep(0.25)
@@ -329,9 +329,9 @@ def scripted_app(server):
 
     import uvicorn
 
-    from app.context import AppContext
-    from app.server import create_app
-    from app.settings import DossierSettings
+    from dossier.app.context import AppContext
+    from dossier.app.server import create_app
+    from dossier.app.settings import DossierSettings
 
     ctx = AppContext(DossierSettings(data_dir=server[1]))
     app = create_app(ctx, answerer=_ScriptedLLM(ctx.index.catalog))

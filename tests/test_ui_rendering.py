@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from app.answer_models import ABSTAIN_TEXT, Answer, Citation, SentenceVerdict
-from app.ui import rendering as R
-from app.ui.starters import quoted_speakers, starter_questions, text_headings
+from dossier.app.answer_models import ABSTAIN_TEXT, Answer, Citation, SentenceVerdict
+from dossier.app.ui import rendering as R
+from dossier.app.ui.starters import quoted_speakers, starter_questions, text_headings
 
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)> *md* [l](u) & $$x$$'
 DOC = {"doc_id": "d1", "title": "T <i>x</i>", "publisher": "Pub & Co", "date": "2019-01-31", "kind": "article",

@@ -14,11 +14,11 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-import app.ui.library as L
-from app.context import AppContext
-from app.server import BodyLimit, create_app, upload_cap_bytes
-from app.settings import DossierSettings, ServeSettings
-from app.ui.services import UIServices
+import dossier.app.ui.library as L
+from dossier.app.context import AppContext
+from dossier.app.server import BodyLimit, create_app, upload_cap_bytes
+from dossier.app.settings import DossierSettings, ServeSettings
+from dossier.app.ui.services import UIServices
 
 MB = 1024 * 1024
 

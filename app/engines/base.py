@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator, Protocol
 
-from index.retrieval import Hit
+from dossier.index.retrieval import Hit
 
 from ..answer_models import Draft, Turn
 

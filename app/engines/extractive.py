@@ -14,8 +14,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from index.retrieval import Hit
-from ingest.sentences import sentence_spans
+from dossier.index.retrieval import Hit
+from dossier.ingest.sentences import sentence_spans
 
 from ..answer_models import Draft, DraftSentence, Turn
 from ..injection import is_instruction

@@ -20,8 +20,8 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from index.retrieval import Hit
-from ingest.sentences import sentence_spans, within_punkt_budget
+from dossier.index.retrieval import Hit
+from dossier.ingest.sentences import sentence_spans, within_punkt_budget
 
 from ..answer_models import Draft, DraftSentence, Turn
 from ..settings import LLMSettings

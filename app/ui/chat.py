@@ -9,10 +9,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from app.answer_models import Answer, Turn
-from app.export import answer_markdown, conversation_markdown
-from index.retrieval import Filters
-from ingest.manifest import normalize_date
+from dossier.app.answer_models import Answer, Turn
+from dossier.app.export import answer_markdown, conversation_markdown
+from dossier.index.retrieval import Filters
+from dossier.ingest.manifest import normalize_date
 
 from . import rendering as R
 from .services import UIServices
@@ -81,7 +81,7 @@ def ask(svc: UIServices, question: str, turns: list[ChatTurn], *, engine: str, s
         filters: Filters) -> Iterator[list[ChatTurn]]:
     """Append a turn and yield the turn list as it fills in: placeholder, streamed text, final answer
     (or a one-line error). The caller renders each yield."""
-    from app.engines.base import EngineError
+    from dossier.app.engines.base import EngineError
 
     turn = ChatTurn(question)
     turns = list(turns) + [turn]

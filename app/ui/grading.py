@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
-from app.answer_models import Answer, Citation
+from dossier.app.answer_models import Answer, Citation
 
 LABELS = ("supports", "partly", "doesnt")
 LABEL_TEXT = {"supports": "supports", "partly": "partly supports", "doesnt": "doesn't support"}

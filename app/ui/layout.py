@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from app.answer_models import Answer, Turn
-from ingest.models import DOC_KINDS
+from dossier.app.answer_models import Answer, Turn
+from dossier.ingest.models import DOC_KINDS
 
 from . import chat as C
 from . import grading as G
@@ -270,7 +270,7 @@ def build_ui(svc: UIServices) -> gr.Blocks:
         g_question.input(lambda: [], None, g_history)
 
         def grade_answer(q, hist, eng, strict_v, k_v, kinds_v, pubs_v, docs_v, dfrom, dto):
-            from app.engines.base import EngineError
+            from dossier.app.engines.base import EngineError
 
             q = (q or "").strip()
             if not q:

@@ -116,7 +116,7 @@ def parse_urls(text: str | None, max_urls: int = MAX_URLS_PER_REQUEST) -> tuple[
 
 
 def metadata_overrides(kind: str | None, title: str | None, publisher: str | None, date: str | None) -> dict[str, str]:
-    from ingest.manifest import normalize_date, validate_kind
+    from dossier.ingest.manifest import normalize_date, validate_kind
 
     out: dict[str, str] = {}
     if kind:
@@ -136,7 +136,7 @@ def metadata_overrides(kind: str | None, title: str | None, publisher: str | Non
 def ingest(svc: UIServices, files: Sequence[str] | None, urls_text: str | None, overrides: dict[str, str],
            progress: Callable[[int, int, str], None] | None = None) -> str:
     """Stage uploads, ingest them and the URLs, and report every input's outcome as Markdown."""
-    from index.indexer import Ingestor
+    from dossier.index.indexer import Ingestor
 
     serve = svc.settings.serve
     staged = stage_uploads(files or [], svc.upload_dir, serve.max_upload_mb,
@@ -215,7 +215,7 @@ def publisher_choices(svc: UIServices) -> list[str]:
 
 
 def kind_choices(svc: UIServices) -> list[str]:
-    from ingest.models import DOC_KINDS
+    from dossier.ingest.models import DOC_KINDS
 
     present = {d["kind"] for d in svc.catalog.documents() if d["kind"]}
     return [k for k in DOC_KINDS if k in present] or list(DOC_KINDS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from typing import Mapping, Sequence
 
-from app.answer_models import Answer, Citation
+from dossier.app.answer_models import Answer, Citation
 
 CARD_CONTEXT = 320  # characters of passage shown around the quote on a card (the document view has all)
 _SUPPORT_NOTE = {

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.context import AppContext, build_answerer
+from dossier.app.context import AppContext, build_answerer
 
 
 def _repo_root() -> Path:

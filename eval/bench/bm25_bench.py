@@ -22,8 +22,8 @@ def main() -> None:
     import bm25s  # noqa: F401  (imported before the RSS baseline)
     import numpy as np  # noqa: F401
 
-    from index.bm25 import BM25Index
-    from index.catalog import Catalog
+    from dossier.index.bm25 import BM25Index
+    from dossier.index.catalog import Catalog
 
     from .stats import summary
 
@@ -47,7 +47,7 @@ def main() -> None:
 
 
 def bm25_probe(store: Path, queries: Path, n: int = 200) -> dict:
-    p = subprocess.run([sys.executable, "-m", "eval.bench.bm25_bench", str(store), str(queries), str(n)],
+    p = subprocess.run([sys.executable, "-m", "dossier.eval.bench.bm25_bench", str(store), str(queries), str(n)],
                        capture_output=True, text=True, timeout=900)
     if p.returncode != 0:
         return {"error": (p.stderr.strip().splitlines() or ["?"])[-1][:300]}

@@ -92,14 +92,14 @@ def store_ok(store: Path, corpus_info: dict) -> dict | None:
     if not rec_path.is_file():
         return None
     rec = json.loads(rec_path.read_text())
-    from index.settings import IndexSettings
-    from ingest.chunking import chunking_fingerprint
-    from ingest.settings import IngestSettings
+    from dossier.index.settings import IndexSettings
+    from dossier.ingest.chunking import chunking_fingerprint
+    from dossier.ingest.settings import IngestSettings
 
     want_fp = chunking_fingerprint(IngestSettings())
     if rec.get("corpus_digest") != corpus_info["digest"] or rec.get("fingerprint") != want_fp:
         return None
-    from index.embedder import Embedder
+    from dossier.index.embedder import Embedder
 
     if IndexSettings().embed_model != "bundled" or rec.get("embedder") != Embedder(IndexSettings()).id:
         return None
@@ -266,7 +266,7 @@ def store_cmd(
 
 
 def _embed_texts(work: Path, seed: int, n: int) -> list[str]:
-    from ingest.settings import IngestSettings
+    from dossier.ingest.settings import IngestSettings
 
     from .ingest_bench import chunk_texts, corpus_files
 
@@ -408,9 +408,9 @@ def _cold(result: dict, corpus: Path, st: Path, info: dict, repeats: int) -> Non
 
 def _probe(work: Path, seed: int, n: int = 128) -> dict:
     """Raw embedder throughput on n chunk texts of the 1k corpus (what the plan is sized by)."""
-    from index.embedder import Embedder
-    from index.settings import IndexSettings
-    from ingest.settings import IngestSettings
+    from dossier.index.embedder import Embedder
+    from dossier.index.settings import IndexSettings
+    from dossier.ingest.settings import IngestSettings
 
     from .ingest_bench import chunk_texts, corpus_files
 

@@ -18,11 +18,13 @@ def main() -> None:
         stages[name] = round(now - t, 3)
         t = now
 
-    import app.cli as cli
+    import dossier.app.cli as cli
+    from dossier.eval.bench.cli import bench_app
+    from dossier.eval.cli import eval_app
 
-    cli._register_commands()
+    cli.build({"eval": eval_app, "bench": bench_app})  # what the console script registers
     mark("import CLI and register commands")
-    from index.settings import IndexSettings
+    from dossier.index.settings import IndexSettings
 
     if IndexSettings().embed_backend == "torch":
         import torch  # noqa: F401

@@ -19,7 +19,7 @@ def dossier_exe() -> list[str]:
     if exe.exists():
         return [str(exe)]
     found = shutil.which("dossier")
-    return [found] if found else [sys.executable, "-m", "app.cli"]
+    return [found] if found else [sys.executable, "-m", "dossier"]
 
 
 def _env() -> dict:
@@ -48,7 +48,7 @@ def cold_ask(store_dir: Path, question: str, repeats: int = 3, timeout: float = 
         t = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], capture_output=True, timeout=timeout, env=_env())
         py.append(time.perf_counter() - t)
-    probe = subprocess.run([sys.executable, "-m", "eval.bench.coldprobe", str(store_dir), question], capture_output=True,
+    probe = subprocess.run([sys.executable, "-m", "dossier.eval.bench.coldprobe", str(store_dir), question], capture_output=True,
                            text=True, timeout=timeout, env=_env(), cwd=Path(__file__).resolve().parents[2])
     try:
         stages = json.loads(probe.stdout.strip().splitlines()[-1])
@@ -80,7 +80,7 @@ def serve_first_answer(store_dir: Path | None = None, question: str = "", *, que
 
     import httpx
 
-    if importlib.util.find_spec("app.cli_serve") is None:
+    if importlib.util.find_spec("dossier.app.cli_serve") is None:
         return {"skipped": "app/cli_serve.py does not exist: `dossier serve` cannot be timed"}
     if store_dir is None:
         return {"skipped": "no store to serve"}
@@ -126,7 +126,7 @@ def serve_first_answer(store_dir: Path | None = None, question: str = "", *, que
 
 def memory_probe(store_dir: Path, corpus: Path, queries: int = 30, chroma_url: str | None = None, timeout: float = 900) -> dict:
     """Peak RSS of a fresh process that opens the store and answers QUERIES questions (extractive)."""
-    cmd = [sys.executable, "-m", "eval.bench.memprobe", str(store_dir), str(corpus), "--queries", str(queries)]
+    cmd = [sys.executable, "-m", "dossier.eval.bench.memprobe", str(store_dir), str(corpus), "--queries", str(queries)]
     if chroma_url:
         cmd += ["--chroma-url", chroma_url]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=_env(), cwd=Path(__file__).resolve().parents[2])

@@ -287,14 +287,14 @@ class ChunkCounter:
     """Chunks a generated document exactly as ingest will: the real reader, then the real chunker."""
 
     def __init__(self, settings=None):
-        from ingest.settings import IngestSettings
+        from dossier.ingest.settings import IngestSettings
 
         self.settings = settings or IngestSettings()
 
     def count(self, doc: GenDoc) -> int:
-        from ingest.chunking import chunk_document
-        from ingest.models import Document, DocumentMeta
-        from ingest.readers import read_bytes
+        from dossier.ingest.chunking import chunk_document
+        from dossier.ingest.models import Document, DocumentMeta
+        from dossier.ingest.readers import read_bytes
 
         read = read_bytes(doc.text.encode("utf-8"), Path(doc.rel_path).name, self.settings)
         d = Document(doc_id="dcount", source=doc.rel_path, sha256="", format=read.format, text=read.text,
@@ -303,7 +303,7 @@ class ChunkCounter:
 
 
 def corpus_params(chunks: int, seed: int, settings) -> dict:
-    from ingest.chunking import chunking_fingerprint
+    from dossier.ingest.chunking import chunking_fingerprint
 
     return {"generator": GENERATOR_VERSION, "target_chunks": chunks, "seed": seed, "chunking": chunking_fingerprint(settings)}
 
@@ -317,7 +317,7 @@ def ensure_corpus(chunks: int, out: Path, seed: int = 0, *, settings=None, max_q
                   log=None) -> dict:
     """The corpus in OUT for these parameters: reused when corpus.json says it matches (and every file is
     there), generated otherwise. Returns corpus.json's content."""
-    from ingest.settings import IngestSettings
+    from dossier.ingest.settings import IngestSettings
 
     settings = settings or IngestSettings()
     out = Path(out)
@@ -331,7 +331,7 @@ def ensure_corpus(chunks: int, out: Path, seed: int = 0, *, settings=None, max_q
 
 
 def generate_corpus(chunks: int, out: Path, seed: int = 0, *, settings=None, max_queries: int = 2000, log=None) -> dict:
-    from ingest.settings import IngestSettings
+    from dossier.ingest.settings import IngestSettings
 
     settings = settings or IngestSettings()
     out = Path(out)

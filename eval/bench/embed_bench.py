@@ -19,8 +19,8 @@ BACKENDS = ("torch", "onnx", "onnx-int8")
 _COLD = """
 import sys, time, json
 t = time.perf_counter()
-from index.embedder import Embedder
-from index.settings import IndexSettings
+from dossier.index.embedder import Embedder
+from dossier.index.settings import IndexSettings
 e = Embedder(IndexSettings(embed_backend=sys.argv[1]))
 e.embed_query("How far can the cameras detect people?")
 print(json.dumps({"seconds": round(time.perf_counter() - t, 3), "imports_torch": "torch" in sys.modules,
@@ -46,8 +46,8 @@ def cold_load(backend: str, repeats: int = 2) -> dict:
 def run_embed_bench(texts: list[str], *, slice_size: int = 32, log: Log = print) -> dict:
     import numpy as np
 
-    from index.embedder import Embedder
-    from index.settings import IndexSettings
+    from dossier.index.embedder import Embedder
+    from dossier.index.settings import IndexSettings
 
     base = IndexSettings()
     embs = {b: Embedder(base.model_copy(update={"embed_backend": b})) for b in BACKENDS}

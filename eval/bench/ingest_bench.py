@@ -64,10 +64,10 @@ def corpus_files(corpus: Path) -> list[Path]:
 
 def chunk_texts(files: list[Path], settings) -> list[str]:
     """The chunk texts the pipeline will embed, in its order (sorted paths, reader, language, chunker)."""
-    from ingest.chunking import chunk_document
-    from ingest.language import detect_language
-    from ingest.models import Document, DocumentMeta
-    from ingest.readers import read_bytes
+    from dossier.ingest.chunking import chunk_document
+    from dossier.ingest.language import detect_language
+    from dossier.ingest.models import Document, DocumentMeta
+    from dossier.ingest.readers import read_bytes
 
     out: list[str] = []
     for p in files:
@@ -87,9 +87,9 @@ def _texts_digest(texts) -> str:
 
 
 def open_service(data_dir: Path, chroma_url: str | None = None, *, fresh: bool = True):
-    from index.service import IndexService
-    from index.settings import IndexSettings
-    from ingest.settings import IngestSettings
+    from dossier.index.service import IndexService
+    from dossier.index.settings import IndexSettings
+    from dossier.ingest.settings import IngestSettings
 
     if fresh and Path(data_dir).exists():
         shutil.rmtree(data_dir)
@@ -97,7 +97,7 @@ def open_service(data_dir: Path, chroma_url: str | None = None, *, fresh: bool =
 
 
 def _manifests(corpus: Path):
-    from ingest.manifest import ManifestIndex, load_manifest
+    from dossier.ingest.manifest import ManifestIndex, load_manifest
 
     m = Path(corpus) / "manifest.tsv"
     return ManifestIndex([(m, load_manifest(m))]) if m.is_file() else ManifestIndex([])
@@ -105,7 +105,7 @@ def _manifests(corpus: Path):
 
 def dossier_ingest(svc, corpus: Path, inputs: list[str], flush: int) -> dict:
     """One Ingestor run with its stages metered. The model and store are opened before the clock starts."""
-    from index.indexer import Ingestor
+    from dossier.index.indexer import Ingestor
 
     svc.store  # noqa: B018  (open Chroma now, not inside the timed run)
     embed_m, upsert_m, put_m, prep_m, sha_m = Meter(), Meter(), Meter(), Meter(), Meter()
@@ -234,7 +234,7 @@ def llama_available() -> str | None:
 def run_ingest_bench(corpus: Path, work: Path, *, store_dir: Path | None = None, flush: int = 512,
                      llama: bool = True, llama_chunks: int | None = None, reingest: bool = True,
                      chroma_url: str | None = None, raw_fraction: float = 1.0, log: Log = print) -> dict:
-    from ingest.settings import IngestSettings
+    from dossier.ingest.settings import IngestSettings
 
     corpus, work = Path(corpus), Path(work)
     info = json.loads((corpus / "corpus.json").read_text())
@@ -281,7 +281,7 @@ def run_ingest_bench(corpus: Path, work: Path, *, store_dir: Path | None = None,
         if svc.embedder.backend == "torch":
             torch_emb = svc.embedder
         else:
-            from index.embedder import Embedder
+            from dossier.index.embedder import Embedder
 
             torch_emb = Embedder(svc.index_settings.model_copy(update={"embed_backend": "torch"}))
         model = torch_emb._load()
@@ -335,7 +335,7 @@ def run_ingest_bench(corpus: Path, work: Path, *, store_dir: Path | None = None,
 
     if reingest:
         log("ingest: re-ingest of the unchanged corpus")
-        from index.indexer import Ingestor
+        from dossier.index.indexer import Ingestor
 
         c = _clock()
         rep = Ingestor(svc, manifests=_manifests(corpus), flush_chunks=flush).run([str(corpus / "docs")])
@@ -361,10 +361,10 @@ def run_ingest_bench(corpus: Path, work: Path, *, store_dir: Path | None = None,
 
 
 def _chunks_per_file(files: list[Path], settings):
-    from ingest.chunking import chunk_document
-    from ingest.language import detect_language
-    from ingest.models import Document, DocumentMeta
-    from ingest.readers import read_bytes
+    from dossier.ingest.chunking import chunk_document
+    from dossier.ingest.language import detect_language
+    from dossier.ingest.models import Document, DocumentMeta
+    from dossier.ingest.readers import read_bytes
 
     for p in files:
         read = read_bytes(p.read_bytes(), p.name, settings)

@@ -55,7 +55,7 @@ def machine_info(root: Path | None = None) -> dict:
             versions[p] = version(p)
         except PackageNotFoundError:
             versions[p] = None
-    from index.settings import IndexSettings
+    from dossier.index.settings import IndexSettings
 
     idx = IndexSettings()
     torch_threads = idx.torch_threads or os.cpu_count()  # the embedder's threads (torch or onnxruntime)

@@ -15,8 +15,8 @@ Log = Callable[[str], None]
 
 
 def open_app(store_dir: Path, chroma_url: str | None = None):
-    from app.context import AppContext, build_answerer
-    from app.settings import DossierSettings
+    from dossier.app.context import AppContext, build_answerer
+    from dossier.app.settings import DossierSettings
 
     settings = DossierSettings()
     settings.data_dir = Path(store_dir)

@@ -4,12 +4,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from ingest.errors import TooLarge, UnsupportedType
-from ingest.models import ReadResult
-from ingest.readers import docx, html, pdf, text
-from ingest.readers.text import decode_text
-from ingest.settings import IngestSettings
-from ingest.sniff import sniff
+from dossier.ingest.errors import TooLarge, UnsupportedType
+from dossier.ingest.models import ReadResult
+from dossier.ingest.readers import docx, html, pdf, text
+from dossier.ingest.readers.text import decode_text
+from dossier.ingest.settings import IngestSettings
+from dossier.ingest.sniff import sniff
 
 Reader = Callable[[bytes, IngestSettings], ReadResult]
 

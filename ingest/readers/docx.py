@@ -11,10 +11,10 @@ from docx.document import Document as DocxDocument
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from ingest.errors import ArchiveBomb, CorruptFile, NoText
-from ingest.models import ReadResult
-from ingest.normalize import join_blocks
-from ingest.settings import IngestSettings
+from dossier.ingest.errors import ArchiveBomb, CorruptFile, NoText
+from dossier.ingest.models import ReadResult
+from dossier.ingest.normalize import join_blocks
+from dossier.ingest.settings import IngestSettings
 
 _MB = 1024 * 1024
 _HEADING_STYLES = ("Heading", "Title")

@@ -8,11 +8,11 @@ from lxml.etree import _Element
 from trafilatura.settings import Document
 from trafilatura.xml import xmltotxt
 
-from ingest.errors import CorruptFile, NoText
-from ingest.models import ReadResult
-from ingest.normalize import join_blocks
-from ingest.readers.text import decode_text
-from ingest.settings import IngestSettings
+from dossier.ingest.errors import CorruptFile, NoText
+from dossier.ingest.models import ReadResult
+from dossier.ingest.normalize import join_blocks
+from dossier.ingest.readers.text import decode_text
+from dossier.ingest.settings import IngestSettings
 
 _META_FIELDS = {"title": "title", "sitename": "publisher", "date": "date", "author": "author"}
 

@@ -13,10 +13,10 @@ from datetime import datetime
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError
 
-from ingest.errors import CorruptFile, NoText
-from ingest.models import PageSpan, ReadResult
-from ingest.normalize import PARAGRAPH_BREAK, normalize_text
-from ingest.settings import IngestSettings
+from dossier.ingest.errors import CorruptFile, NoText
+from dossier.ingest.models import PageSpan, ReadResult
+from dossier.ingest.normalize import PARAGRAPH_BREAK, normalize_text
+from dossier.ingest.settings import IngestSettings
 
 # pypdf logs what it repairs on damaged files ("EOF marker not found") to stderr through logging's
 # last-resort handler: the per-file report already says what went wrong, in one line

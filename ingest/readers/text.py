@@ -5,10 +5,10 @@ import re
 
 import charset_normalizer
 
-from ingest.models import ReadResult
-from ingest.normalize import normalize_text
-from ingest.settings import IngestSettings
-from ingest.sniff import detect_bom
+from dossier.ingest.models import ReadResult
+from dossier.ingest.normalize import normalize_text
+from dossier.ingest.settings import IngestSettings
+from dossier.ingest.sniff import detect_bom
 
 _MD_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
