@@ -10,16 +10,15 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from dossier.ingest.sentences import sentence_spans
 
+from .embed_cache import EmbedFn, EmbeddingCache
 from .injection import is_instruction, without_instructions
 from .textutil import content_stems, fold, has_negation, name_tokens, numbers
-
-EmbedFn = Callable[[list[str]], list[list[float]]]
 
 
 @dataclass
@@ -76,19 +75,13 @@ class Verifier:
         self.support_threshold = support_threshold
         self.partial_threshold = partial_threshold
         self.w_coverage = w_coverage
-        self._cache: dict[str, np.ndarray] = {}
+        self._cache = EmbeddingCache(embed, max_items=20000) if embed is not None else None
 
-    # --- embeddings with a small cache (passage sentences repeat across answers) -----------
+    # --- embeddings through a bounded cache (passage sentences repeat across answers) ---------
     def _vectors(self, texts: list[str]) -> np.ndarray:
-        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if todo and self.embed is not None:
-            for t, v in zip(todo, self.embed(todo)):
-                self._cache[t] = np.asarray(v, dtype=np.float32)
-            if len(self._cache) > 20000:
-                self._cache.clear()
-        if self.embed is None:
+        if self._cache is None:
             return np.zeros((len(texts), 1), dtype=np.float32)
-        return np.stack([self._cache[t] for t in texts])
+        return self._cache.vectors(texts)
 
     def check(self, sentence: str, passages: Sequence[str]) -> Verdict:
         sentence = strip_markers(sentence)
