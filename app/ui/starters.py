@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable, Mapping
 
-_SAY_VERBS = ("said|says|accused|decried|noted|warned|reported|criticized|criticised|described|told|argued|stated"
-              "|wrote|claimed|condemned|called|denied|confirmed|found")
+from dossier.app.lexicon import ATTRIBUTION_VERBS
+
+_SAY_VERBS = "|".join(ATTRIBUTION_VERBS)
 # 1-5 capitalized words (allowing "of"/"for"/"on" inside), then an optional auxiliary and a verb of saying
 _ATTRIB = re.compile(
     r"\b((?:[A-Z][\w’'.&-]*\s(?:(?:of|for|on|the)\s)?){0,4}[A-Z][\w’'&-]*[\w])"
