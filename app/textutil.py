@@ -1,4 +1,11 @@
-"""Small text helpers shared by the engines and the verifier: content-word stems, numbers, names."""
+"""Text helpers in one place: normalisation for comparisons, content-word stems, numbers and names.
+
+Two families, on purpose:
+* `fold`, `content_stems`, `numbers`, `names`, `name_tokens`: what the engines and the verifier compare
+  (numbers as values, "2 million" == 2e6; names with honorifics and sentence-initial words dropped).
+* `unify`, `number_tokens`, `name_runs`: the literal, documented rules of the evaluation's entity check
+  (`dossier.eval.metrics.extract_entities`), which grades the verifier and so does not share its rules.
+"""
 from __future__ import annotations
 
 import functools
@@ -100,3 +107,55 @@ def name_tokens(text: str) -> set[str]:
 def has_negation(text: str) -> bool:
     f = fold(text)
     return bool(set(words(f)) & NEGATIONS) or "n't" in f
+
+
+# --------------------------------------------------------------------------- literal entities (eval)
+
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-")
+_QUOTES = {
+    **dict.fromkeys(map(ord, "\u2018\u2019\u201a\u201b\u2032\u2035\u00b4\u0060"), "'"),
+    **dict.fromkeys(map(ord, "\u201c\u201d\u201e\u201f\u2033\u2036\u00ab\u00bb"), '"'),
+}
+# A thousands separator: comma, (narrow) no-break space or thin space between a digit and a
+# group of exactly three digits.  A plain space or a dot is NOT treated as one (ambiguous).
+_THOUSANDS = re.compile(r"(?<=\d)[,\u00a0\u202f\u2009](?=\d{3}(?!\d))")
+
+
+def unify(text: str) -> str:
+    """Unicode dashes -> '-', curly quotes -> straight quotes, thousands separators removed."""
+    text = text.translate(_DASHES).translate(_QUOTES)
+    return _THOUSANDS.sub("", text)
+
+
+# Numbers: digit runs with optional decimal/thousands parts ("2,000,000", "1.5", "2014").
+NUMBER_TOKEN = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])")
+# Words: letters/digits, possibly joined by apostrophes ("O'Brien"); hyphens split words
+# ("Rosneft-owned" -> "Rosneft", "owned").  A word is capitalized when its first character
+# is an uppercase letter (any script).  A name is a maximal run of capitalized words
+# separated by single spaces ("European Union"); a possessive "'s" is dropped and ends the run.
+_NAME_WORD = re.compile(r"\w+(?:'\w+)*")
+
+
+def number_tokens(text: str) -> list[str]:
+    """Number tokens as written ("1.5", "2014", "2,000" unless `unify` removed the comma first), in order."""
+    return [m.group(0) for m in NUMBER_TOKEN.finditer(text)]
+
+
+def name_runs(text: str) -> list[list[str]]:
+    """Maximal runs of capitalized words separated by single spaces, each run a list of words."""
+    runs: list[list[str]] = []
+    prev_end = -2
+    for m in _NAME_WORD.finditer(text):
+        word = m.group(0)
+        possessive = word.endswith(("'s", "'S"))
+        if possessive:
+            word = word[:-2]
+        if not word[0].isupper():
+            prev_end = -2
+            continue
+        if runs and prev_end == m.start() - 1 and text[prev_end] == " ":
+            runs[-1].append(word)
+        else:
+            runs.append([word])
+        prev_end = -2 if possessive else m.end()
+    return runs

@@ -30,6 +30,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dossier.app.textutil import name_runs, number_tokens, unify
+
 Span = tuple[str, int, int]
 SupportFn = Callable[[str, list[str]], bool]
 
@@ -156,22 +158,6 @@ def ndcg_at_k(chunks: Sequence[Sequence[Any]], gold: Iterable[Sequence[Any]], k:
 
 # --------------------------------------------------------------------------- answers
 
-_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-")
-_QUOTES = {
-    **dict.fromkeys(map(ord, "\u2018\u2019\u201a\u201b\u2032\u2035\u00b4\u0060"), "'"),
-    **dict.fromkeys(map(ord, "\u201c\u201d\u201e\u201f\u2033\u2036\u00ab\u00bb"), '"'),
-}
-# A thousands separator: comma, (narrow) no-break space or thin space between a digit and a
-# group of exactly three digits.  A plain space or a dot is NOT treated as one (ambiguous).
-_THOUSANDS = re.compile(r"(?<=\d)[,\u00a0\u202f\u2009](?=\d{3}(?!\d))")
-
-
-def _unify(text: str) -> str:
-    """Unicode dashes -> '-', curly quotes -> straight quotes, thousands separators removed."""
-    text = text.translate(_DASHES).translate(_QUOTES)
-    return _THOUSANDS.sub("", text)
-
-
 def normalize_for_match(text: str) -> str:
     """Normalization used by :func:`answer_correct`.
 
@@ -179,7 +165,7 @@ def normalize_for_match(text: str) -> str:
     casefold; symbols and ``%`` (``€``, ``$``, ``%``...) become separate tokens, other
     punctuation becomes a space; whitespace collapsed.  Numbers stay literal: "2 million" != "2000000".
     """
-    text = unicodedata.normalize("NFKC", _unify(text or "")).casefold()
+    text = unicodedata.normalize("NFKC", unify(text or "")).casefold()
     out: list[str] = []
     for ch in text:
         cat = unicodedata.category(ch)
@@ -415,14 +401,8 @@ def faithfulness(answer: Mapping[str, Any]) -> Faithfulness:
     return Faithfulness(frac("supported"), frac("partial"), frac("unsupported"), n)
 
 
-# Numbers: digit runs with optional decimal/thousands parts ("2,000,000", "1.5", "2014").
-# Thousands separators are removed first (see _unify), so "2,000,000" == "2000000".
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])")
-# Words: letters/digits, possibly joined by apostrophes ("O'Brien"); hyphens split words
-# ("Rosneft-owned" -> "Rosneft", "owned").  A word is capitalized when its first character
-# is an uppercase letter (any script).  A name is a maximal run of capitalized words
-# separated by single spaces ("European Union"); a possessive "'s" is dropped and ends the run.
-_WORD = re.compile(r"\w+(?:'\w+)*")
+# Numbers (textutil.NUMBER_TOKEN) and names (textutil.name_runs) follow app/textutil's literal rules;
+# thousands separators are removed first (textutil.unify), so "2,000,000" == "2000000".
 # Capitalized function words that start sentences; stripped from the front of a name run.
 _NAME_STOP = frozenset(
     """A An The This That These Those It Its In On At By For From Of To With And But Or As
@@ -435,41 +415,22 @@ def _strip_markers(text: str) -> str:
     return _MARKER.sub(" ", text)
 
 
-def _name_runs(text: str) -> list[list[str]]:
-    runs: list[list[str]] = []
-    prev_end = -2
-    for m in _WORD.finditer(text):
-        word = m.group(0)
-        possessive = word.endswith(("'s", "'S"))
-        if possessive:
-            word = word[:-2]
-        if not word[0].isupper():
-            prev_end = -2
-            continue
-        if runs and prev_end == m.start() - 1 and text[prev_end] == " ":
-            runs[-1].append(word)
-        else:
-            runs.append([word])
-        prev_end = -2 if possessive else m.end()
-    return runs
-
-
 def extract_entities(text: str) -> list[str]:
     """Numbers/years and capitalized names in ``text`` (citation markers ignored), unique, in order.
 
     Regexes (deliberately simple, documented so results are explainable):
-    * numbers: ``\\d+([.,]\\d+)*`` not glued to letters, after thousands separators are
+    * numbers: ``\\d+([.,]\\d+)*`` (``textutil.NUMBER_TOKEN``) not glued to letters, after thousands separators are
       dropped: "2,000,000" -> "2000000", "1.5" stays "1.5", "2014" is a year/number.
     * names: maximal runs of capitalized words ("European Union", "Vladimir Putin", "EU",
-      "G7"; see ``_WORD``),
+      "G7"; see ``textutil.name_runs``),
       with leading sentence-start function words ("The", "In", "According"...) stripped;
       a run made only of such words is dropped.  Uppercase letter: any Unicode uppercase.
     """
-    text = _unify(_strip_markers(text or ""))
+    text = unify(_strip_markers(text or ""))
     found: dict[str, None] = {}
-    for m in _NUMBER.finditer(text):
-        found.setdefault(m.group(0), None)
-    for run in _name_runs(text):
+    for number in number_tokens(text):
+        found.setdefault(number, None)
+    for run in name_runs(text):
         while run and run[0] in _NAME_STOP:
             run.pop(0)
         if run:
@@ -484,8 +445,8 @@ def find_unsupported_entities(sentence: str, passages: Sequence[str]) -> list[st
     token of some passage ("200" is not supported by "2000").  A name is supported when it
     occurs in some passage as a whole-word, case-sensitive substring.
     """
-    unified = [_unify(p or "") for p in passages]
-    numbers = {m.group(0) for p in unified for m in _NUMBER.finditer(p)}
+    unified = [unify(p or "") for p in passages]
+    numbers = {n for p in unified for n in number_tokens(p)}
     missing: list[str] = []
     for ent in extract_entities(sentence):
         if ent[0].isdigit():
