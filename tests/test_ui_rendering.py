@@ -53,7 +53,7 @@ def test_script_in_source_text_is_escaped_everywhere():
         names = [t for t, _ in tags(html)]
         assert "script" not in names and "img" not in names
         assert not any(k.startswith("on") for _, attrs in tags(html) for k in attrs)
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in card
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in card  # Jinja2 autoescape (markupsafe) spells " as &#34;
     assert '<mark id="doc-hl">&lt;script&gt;' in doc
     # in chat messages Markdown/LaTeX punctuation is inert too
     assert "&#60;script&#62;" in msg and "&#42;md&#42;" in msg and "&#91;l&#93;" in msg and "&#36;&#36;" in msg

@@ -1,16 +1,21 @@
 """HTML for the chat messages, source cards and document view: pure functions, no Gradio.
 
-Every piece of source text (titles, publishers, passages, quotes, document text, URLs) goes through
-`esc` (or `chat_esc` inside chat messages, which are also rendered as Markdown), so nothing a
-document contains can become markup or script. Citation markers `[n]` are links to the source card
+The HTML comes from Jinja2 templates (string constants below) with autoescape on: every piece of
+source text (titles, publishers, passages, quotes, document text, URLs) is HTML-escaped, and inside
+chat messages, which are also rendered as Markdown, goes through the `chat` filter (`chat_esc`), so
+nothing a document contains can become markup or script. Citation markers `[n]` are links to the source card
 `#src-t{turn}-{n}`; a small script in the page (`assets.HEAD`) opens and scrolls to the card.
 """
 from __future__ import annotations
 
+import functools
 import html
 from typing import Mapping, Sequence
 
+import jinja2
+
 from dossier.app.answer_models import Answer, Citation
+from dossier.app.templating import Markup, environment
 
 CARD_CONTEXT = 320  # characters of passage shown around the quote on a card (the document view has all)
 _SUPPORT_NOTE = {
@@ -40,7 +45,80 @@ def card_id(turn: int, n: int, closest: bool = False) -> str:
 
 
 def cite_link(turn: int, n: int, closest: bool = False) -> str:
-    return f'<a class="cite" href="#{card_id(turn, n, closest)}" title="Show source {n}">[{n}]</a>'
+    return _render(_CITE, id=card_id(turn, n, closest), n=n)
+
+
+# --- templates -----------------------------------------------------------------------------------
+_ENV = environment({"chat": lambda text: Markup(chat_esc(text))})
+_ENV.globals["cite"] = lambda turn, n, closest=False: Markup(cite_link(turn, n, closest))
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(template: str) -> jinja2.Template:
+    return _ENV.from_string(template)
+
+
+def _render(template: str, **values) -> str:
+    return _compiled(template).render(**values)
+
+
+_CITE = '<a class="cite" href="#{{ id }}" title="Show source {{ n }}">[{{ n }}]</a>'
+_ANSWER = (
+    '{% for s in sentences %}{% if not loop.first %} {% endif %}'
+    '<span class="sent{% if s.note %} sent-{{ s.support }}{% endif %}">{{ s.text|chat }}</span>'
+    '{% if s.marks %} {% for n in s.marks %}{{ cite(turn, n) }}{% endfor %}{% endif %}'
+    '{% if s.note %} <sup class="flag {{ s.note[0] }}" title="{{ s.note[2] }}">⚠ {{ s.note[1] }}</sup>{% endif %}'
+    '{% else %}{{ answer|chat }}{% endfor %}'
+    '{% if notice %}<div class="notice">{{ notice|chat }}</div>{% endif %}'
+)
+_ABSTENTION = (
+    '<div class="abstain"><strong>{{ answer|chat }}</strong>'
+    '{% if not closest %} Nothing in the library comes close.</div>'
+    '{% else %} <span class="abstain-sub">Closest passages (they do not answer the question):</span><ul class="closest">'
+    '{% for c in closest %}<li>{{ cite(turn, c.n, True) }} <em>{{ c.title|chat }}</em>: “{{ c.snippet|chat }}”</li>{% endfor %}'
+    '</ul></div>{% endif %}'
+)
+_STREAMING = '<span class="streaming">{{ text|chat }}</span> <span class="cursor">▍</span>'
+_ERROR = '<div class="error">⚠ {{ text|chat }}</div>'
+_HIGHLIGHT = '{{ before }}<mark>{{ quote }}</mark>{{ after }}'
+_LINK = ('{% if url %}<a class="orig" href="{{ where }}" target="_blank" rel="noopener noreferrer nofollow">{{ where }}</a>'
+         '{% elif where %}<code class="orig">{{ where }}</code>{% endif %}')
+_CARD = (
+    '<div class="src-card{% if closest %} closest{% endif %}" id="{{ id }}">'
+    '<div class="src-head"><span class="src-n">[{{ c.n }}]</span> <span class="src-title">{{ title }}</span>'
+    '{% if closest %}<span class="badge closest">closest passage — not an answer</span>{% endif %}</div>'
+    '<div class="src-meta">{{ meta|join(" · ") }}</div>'
+    '<div class="src-where">{{ link }}</div>'
+    '<blockquote class="src-passage">{{ body }}</blockquote>'
+    '<div class="src-actions"><button type="button" class="open-doc" data-doc="{{ c.doc_id }}" data-start="{{ c.start }}" '
+    'data-end="{{ c.end }}">Open in document</button> <span class="src-ids">{{ c.doc_id }} · chars {{ c.start }}–{{ c.end }}</span></div>'
+    '</div>'
+)
+_PANEL = (
+    '{% for t in turns %}{% if t.latest %}'
+    '<div class="turn-sources latest" id="sources-t{{ t.turn }}"><div class="turn-q">Sources for: {{ t.question }}</div>{{ t.cards }}</div>'
+    '{% else %}'
+    '<details class="turn-sources" id="sources-t{{ t.turn }}"><summary>Q{{ t.turn }}: {{ t.question }}</summary>{{ t.cards }}</details>'
+    '{% endif %}{% endfor %}'
+)
+_NO_SOURCES = '<div class="sources-empty">No sources.</div>'
+_PANEL_EMPTY = '<div class="sources-empty">Sources of each answer appear here. Click a marker such as [1] to jump to its passage.</div>'
+_DOC_EMPTY = '<div class="doc-empty">Pick a document, or click “Open in document” on a source card.</div>'
+_DOCUMENT = (
+    '<div class="doc-head"><div class="doc-title">{{ title }}</div>'
+    '<div class="src-meta">{{ meta|join(" · ") }}</div><div class="src-where">{{ link }}</div>'
+    '<div class="src-ids">{{ doc_id }} · sha256 {{ sha256 }}</div></div>'
+    '<div class="doc-text">{% if marked %}{{ before }}<mark id="doc-hl">{{ quote }}</mark>{{ after }}{% else %}{{ text }}{% endif %}</div>'
+)
+_GRADING_PAIR = (
+    '<div class="grade-pair" id="grade-{{ index }}">'
+    '<div class="grade-sentence">Sentence {{ sentence_index }}: {{ sentence }}'
+    '<span class="verdict verdict-{{ support }}">{{ verdict }}</span></div>'
+    '<div class="src-head"><span class="src-n">[{{ c.n }}]</span> <span class="src-title">{{ title }}</span></div>'
+    '<div class="src-meta">{{ meta|join(" · ") }}</div>'
+    '<blockquote class="src-passage">{{ passage }}</blockquote>'
+    '</div>'
+)
 
 
 # --- chat messages -------------------------------------------------------------------------------
@@ -53,38 +131,24 @@ def answer_message(answer: Answer, turn: int) -> str:
     if answer.abstained:
         return abstention_message(answer, turn)
     known = {c.n for c in answer.citations}
-    parts = []
-    for s in answer.sentences:
-        cls = f" sent-{s.support}" if s.support in _SUPPORT_NOTE else ""
-        text = f'<span class="sent{cls}">{chat_esc(s.text)}</span>'
-        marks = "".join(cite_link(turn, n) for n in s.citations if n in known)
-        flag = ""
-        if s.support in _SUPPORT_NOTE:
-            klass, label, tip = _SUPPORT_NOTE[s.support]
-            flag = f' <sup class="flag {klass}" title="{esc(tip)}">⚠ {label}</sup>'
-        parts.append(text + (" " + marks if marks else "") + flag)
-    body = " ".join(parts) or chat_esc(answer.answer)
-    notice = f'<div class="notice">{chat_esc(answer.notice)}</div>' if answer.notice else ""
-    return body + notice
+    sentences = [{"text": s.text, "support": s.support, "note": _SUPPORT_NOTE.get(s.support),
+                  "marks": [n for n in s.citations if n in known]} for s in answer.sentences]
+    return _render(_ANSWER, sentences=sentences, turn=turn, answer=answer.answer, notice=answer.notice)
 
 
 def abstention_message(answer: Answer, turn: int) -> str:
-    head = f'<div class="abstain"><strong>{chat_esc(answer.answer)}</strong>'
-    if not answer.closest:
-        return head + " Nothing in the library comes close.</div>"
-    items = []
-    for c in answer.closest:
-        snippet = c.passage if len(c.passage) <= 160 else c.passage[:160].rsplit(" ", 1)[0] + " …"
-        items.append(f"<li>{cite_link(turn, c.n, closest=True)} <em>{chat_esc(c.title or c.doc_id)}</em>: “{chat_esc(snippet)}”</li>")
-    return head + ' <span class="abstain-sub">Closest passages (they do not answer the question):</span><ul class="closest">' + "".join(items) + "</ul></div>"
+    closest = [{"n": c.n, "title": c.title or c.doc_id,
+                "snippet": c.passage if len(c.passage) <= 160 else c.passage[:160].rsplit(" ", 1)[0] + " …"}
+               for c in answer.closest]
+    return _render(_ABSTENTION, answer=answer.answer, closest=closest, turn=turn)
 
 
 def streaming_message(text: str) -> str:
-    return f'<span class="streaming">{chat_esc(text)}</span> <span class="cursor">▍</span>'
+    return _render(_STREAMING, text=text)
 
 
 def error_message(text: str) -> str:
-    return f'<div class="error">⚠ {chat_esc(text)}</div>'
+    return _render(_ERROR, text=text)
 
 
 # --- source cards --------------------------------------------------------------------------------
@@ -101,7 +165,7 @@ def highlighted_passage(passage: str, passage_start: int, start: int, end: int, 
         if len(after) > context:
             cut = after[:context]
             after = (cut.rsplit(None, 1)[0] if " " in cut.strip() else cut).rstrip() + " …"
-    return f"{esc(before)}<mark>{esc(quote)}</mark>{esc(after)}"
+    return _render(_HIGHLIGHT, before=before, quote=quote, after=after)
 
 
 def _passage_start(c: Citation, known: int | None) -> int:
@@ -114,36 +178,23 @@ def _passage_start(c: Citation, known: int | None) -> int:
 
 
 def _link(where: str) -> str:
-    if where.startswith(("http://", "https://")):
-        return f'<a class="orig" href="{esc(where)}" target="_blank" rel="noopener noreferrer nofollow">{esc(where)}</a>'
-    return f'<code class="orig">{esc(where)}</code>' if where else ""
+    return _render(_LINK, where=where, url=where.startswith(("http://", "https://")))
 
 
 def source_card(c: Citation, doc: Mapping | None, turn: int, *, closest: bool = False, passage_start: int | None = None) -> str:
     """One card: title, publisher, date, kind, page, link to the original, the passage with the quote
     marked, and a button that opens the document at the quote."""
     doc = doc or {}
-    meta = [esc(x) for x in (doc.get("publisher"), doc.get("date"), doc.get("kind")) if x]
-    if c.page:
-        meta.append(f"p. {c.page}")
+    meta = [x for x in (doc.get("publisher"), doc.get("date"), doc.get("kind")) if x] + ([f"p. {c.page}"] if c.page else [])
     where = doc.get("url") or c.source or doc.get("source") or ""
     # the chunk starts where the passage starts in the document; a card built from a Citation alone
     # finds it from the quote (the quote is the passage's text at [start, end))
     if closest:  # the whole chunk: nothing in it answers, so nothing is marked
-        body = esc(c.passage)
+        body = c.passage
     else:
-        body = highlighted_passage(c.passage, _passage_start(c, passage_start), c.start, c.end, context=CARD_CONTEXT)
-    badge = '<span class="badge closest">closest passage — not an answer</span>' if closest else ""
-    return (
-        f'<div class="src-card{" closest" if closest else ""}" id="{card_id(turn, c.n, closest)}">'
-        f'<div class="src-head"><span class="src-n">[{c.n}]</span> <span class="src-title">{esc(c.title or doc.get("title") or c.doc_id)}</span>{badge}</div>'
-        f'<div class="src-meta">{" · ".join(meta)}</div>'
-        f'<div class="src-where">{_link(where)}</div>'
-        f'<blockquote class="src-passage">{body}</blockquote>'
-        f'<div class="src-actions"><button type="button" class="open-doc" data-doc="{esc(c.doc_id)}" data-start="{c.start}" '
-        f'data-end="{c.end}">Open in document</button> <span class="src-ids">{esc(c.doc_id)} · chars {c.start}–{c.end}</span></div>'
-        f"</div>"
-    )
+        body = Markup(highlighted_passage(c.passage, _passage_start(c, passage_start), c.start, c.end, context=CARD_CONTEXT))
+    return _render(_CARD, c=c, closest=closest, id=card_id(turn, c.n, closest), title=c.title or doc.get("title") or c.doc_id,
+                   meta=meta, link=Markup(_link(where)), body=body)
 
 
 def turn_cards(answer: Answer, docs: Mapping[str, Mapping], turn: int, chunk_starts: Mapping[str, int] | None = None) -> str:
@@ -158,34 +209,24 @@ def sources_panel(answers: Sequence[Answer | None], docs: Mapping[str, Mapping],
     an older message still finds its card). `answers[i]` is turn i+1 (None: a turn without answer)."""
     turns = [i for i, a in enumerate(answers, 1) if a is not None]
     if not turns:
-        return '<div class="sources-empty">Sources of each answer appear here. Click a marker such as [1] to jump to its passage.</div>'
-    out = []
-    for turn in reversed(turns):
-        ans = answers[turn - 1]
-        cards = turn_cards(ans, docs, turn, chunk_starts) or '<div class="sources-empty">No sources.</div>'
-        q = esc(ans.question)
-        if turn == turns[-1]:
-            out.append(f'<div class="turn-sources latest" id="sources-t{turn}"><div class="turn-q">Sources for: {q}</div>{cards}</div>')
-        else:
-            out.append(f'<details class="turn-sources" id="sources-t{turn}"><summary>Q{turn}: {q}</summary>{cards}</details>')
-    return "".join(out)
+        return _PANEL_EMPTY
+    shown = [{"turn": turn, "latest": turn == turns[-1], "question": answers[turn - 1].question,
+              "cards": Markup(turn_cards(answers[turn - 1], docs, turn, chunk_starts) or _NO_SOURCES)}
+             for turn in reversed(turns)]
+    return _render(_PANEL, turns=shown)
 
 
 # --- document view -------------------------------------------------------------------------------
 def document_view(doc: Mapping | None, text: str | None, start: int | None = None, end: int | None = None) -> str:
     """A stored document's full text, escaped, with [start, end) marked and scrolled to."""
     if doc is None or text is None:
-        return '<div class="doc-empty">Pick a document, or click “Open in document” on a source card.</div>'
-    meta = " · ".join(esc(x) for x in (doc.get("publisher"), doc.get("date"), doc.get("kind")) if x)
-    where = doc.get("url") or doc.get("source") or ""
-    head = (f'<div class="doc-head"><div class="doc-title">{esc(doc.get("title") or doc.get("doc_id"))}</div>'
-            f'<div class="src-meta">{meta}</div><div class="src-where">{_link(where)}</div>'
-            f'<div class="src-ids">{esc(doc.get("doc_id"))} · sha256 {esc(doc.get("sha256") or "")}</div></div>')
-    if start is not None and end is not None and 0 <= start <= end <= len(text):
-        body = f'{esc(text[:start])}<mark id="doc-hl">{esc(text[start:end])}</mark>{esc(text[end:])}'
-    else:
-        body = esc(text)
-    return head + f'<div class="doc-text">{body}</div>'
+        return _DOC_EMPTY
+    marked = start is not None and end is not None and 0 <= start <= end <= len(text)
+    return _render(_DOCUMENT, title=doc.get("title") or doc.get("doc_id"),
+                   meta=[x for x in (doc.get("publisher"), doc.get("date"), doc.get("kind")) if x],
+                   link=Markup(_link(doc.get("url") or doc.get("source") or "")), doc_id=doc.get("doc_id"),
+                   sha256=doc.get("sha256") or "", marked=marked, text=text,
+                   before=text[:start] if marked else "", quote=text[start:end] if marked else "", after=text[end:] if marked else "")
 
 
 # --- grading -------------------------------------------------------------------------------------
@@ -198,13 +239,8 @@ def grading_pair(index: int, sentence_index: int, sentence: str, support: str, c
     passage with the quote marked, and where it comes from."""
     doc = doc or {}
     passage_start = _passage_start(c, passage_start)
-    meta = [esc(x) for x in (doc.get("publisher"), doc.get("date")) if x] + ([f"p. {c.page}"] if c.page else [])
-    return (
-        f'<div class="grade-pair" id="grade-{index}">'
-        f'<div class="grade-sentence">Sentence {sentence_index}: {esc(sentence)}'
-        f'<span class="verdict verdict-{esc(support)}">{_VERDICT.get(support, esc(support))}</span></div>'
-        f'<div class="src-head"><span class="src-n">[{c.n}]</span> <span class="src-title">{esc(c.title or doc.get("title") or c.doc_id)}</span></div>'
-        f'<div class="src-meta">{" · ".join(meta)}</div>'
-        f'<blockquote class="src-passage">{highlighted_passage(c.passage, passage_start, c.start, c.end, context=2 * CARD_CONTEXT)}</blockquote>'
-        f"</div>"
-    )
+    meta = [x for x in (doc.get("publisher"), doc.get("date")) if x] + ([f"p. {c.page}"] if c.page else [])
+    passage = highlighted_passage(c.passage, passage_start, c.start, c.end, context=2 * CARD_CONTEXT)
+    return _render(_GRADING_PAIR, index=index, sentence_index=sentence_index, sentence=sentence, support=support,
+                   verdict=_VERDICT.get(support, support), c=c, title=c.title or doc.get("title") or c.doc_id, meta=meta,
+                   passage=Markup(passage))
