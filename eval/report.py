@@ -1,13 +1,18 @@
 """Reports of a run: `report.json` (everything), `report.md` (tables) and a self-contained `report.html`
-(inline CSS and SVG, no external assets; every piece of source text is HTML-escaped)."""
+(inline CSS and SVG, no external assets). The HTML comes from Jinja2 templates (string constants below)
+with autoescape on, so every piece of source text is HTML-escaped."""
 from __future__ import annotations
 
-import html
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+
+import jinja2
+
+from dossier.app.templating import Markup, environment
 
 from .metrics import abstention_metrics, broken_markers
 from .scoring import HEADLINE, aggregate_all, agg_dict, all_metrics, latency, per_tag
@@ -182,17 +187,84 @@ mark{background:#ffe27a;padding:0 1px}.tag{display:inline-block;background:#eef1
 """
 
 
-def _e(s: Any) -> str:
-    return html.escape("" if s is None else str(s), quote=True)
+_ENV = environment()
 
 
-def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric_from: int = 99) -> str:
-    out = ["<table><thead><tr>" + "".join(f"<th>{_e(h)}</th>" for h in header) + "</tr></thead><tbody>"]
-    for row in rows:
-        out.append("<tr>" + "".join(f"<td class=\"num\">{_e(c)}</td>" if i >= numeric_from else f"<td>{_e(c)}</td>"
-                                    for i, c in enumerate(row)) + "</tr>")
-    out.append("</tbody></table>")
-    return "".join(out)
+@functools.lru_cache(maxsize=None)
+def _compiled(template: str) -> jinja2.Template:
+    return _ENV.from_string(template)
+
+
+def _render(template: str, **values: Any) -> str:
+    return _compiled(template).render(**values)
+
+
+_TABLE = (
+    "<table><thead><tr>{% for h in header %}<th>{{ h }}</th>{% endfor %}</tr></thead><tbody>"
+    "{% for row in rows %}<tr>{% for c in row %}"
+    '{% if loop.index0 >= numeric_from %}<td class="num">{{ c }}</td>{% else %}<td>{{ c }}</td>{% endif %}'
+    "{% endfor %}</tr>{% endfor %}</tbody></table>"
+)
+_BAR_CHART = (
+    '<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{{ width }}" height="{{ height }}" '
+    'viewBox="0 0 {{ width }} {{ height }}" font-family="system-ui,sans-serif" font-size="12">'
+    '<title>{{ title }}</title><text x="0" y="14" font-weight="bold">{{ title }}</text>'
+    '{% for x in grid %}<line x1="{{ x }}" y1="20" x2="{{ x }}" y2="{{ height }}" stroke="#dde" />{% endfor %}'
+    '{% for b in bars %}<text x="{{ b.label_x }}" y="{{ b.text_y }}" text-anchor="end">{{ b.label }}</text>'
+    '<rect x="{{ left }}" y="{{ b.y }}" width="{{ b.width }}" height="{{ bar_h }}" fill="{{ b.color }}"><title>{{ b.label }}: '
+    '{{ b.value }} (n={{ b.n }})</title></rect>'
+    '<text x="{{ b.value_x }}" y="{{ b.text_y }}">{{ b.short }} (n={{ b.n }})</text>{% endfor %}</svg>'
+)
+_HIGHLIGHT = "{% if found %}{{ before }}<mark>{{ quote }}</mark>{{ after }}{% else %}{{ passage }}{% endif %}"
+_DRILLDOWN = (
+    '<details id="{{ id }}"><summary><b>{{ id }}</b> <span class="{{ cls }}">[{{ status }}]</span> '
+    '{{ question }} {% for t in tags %}<span class="tag">{{ t }}</span>{% endfor %}</summary>'
+    '{% for h in history %}<p class="small">earlier turn: {{ h.question }} → {{ h.answer }}</p>{% endfor %}'
+    '{% if answerable %}<p class="small">reference: {{ reference }}; keys: {{ keys }}</p>{% endif %}'
+    '{% if failed %}<p class="bad">error: {{ error }}</p></details>{% else %}'
+    "<p><b>Answer:</b> {{ answer }}</p>"
+    '{% if notice %}<p class="warn">notice: {{ notice }}</p>{% endif %}'
+    '{% if sentences %}<ol class="small">{% for s in sentences %}'
+    '<li><span class="{{ s.cls }}">{{ s.support }} ({{ s.score }})</span> cites {{ s.citations }}{{ s.detail }}'
+    "{% if s.missing %} — missing: {{ s.missing }}{% endif %}</li>{% endfor %}</ol>{% endif %}"
+    '{% for c in citations %}<p class="small">[{{ c.n }}] {{ c.title }} — {{ c.source }} [{{ c.start }}:{{ c.end }}]</p>'
+    '<div class="passage">{{ c.passage }}</div>{% endfor %}'
+    '{% if closest %}<p class="small">closest passages:</p>'
+    '{% for p in closest %}<div class="passage">{{ p }}</div>{% endfor %}{% endif %}'
+    '{% if gold %}<p class="small"><b>Gold:</b></p><ul class="small">'
+    "{% for g in gold %}<li>{{ g.doc }}: “{{ g.quote }}”</li>{% endfor %}</ul>{% endif %}"
+    '<p class="small">query: {{ query }}<br>scores: {{ scores }}</p></details>{% endif %}'
+)
+# the page's parts are separated by newlines, as the report files have always been written
+_PAGE = (
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">\n'
+    "<title>{{ title }}</title><style>{{ css }}</style></head><body>\n"
+    "<h1>{{ title }}</h1>\n"
+    '<p class="meta">dataset {{ m.dataset }} · {{ c["items"] }} items ({{ c.answerable }} answerable, '
+    "{{ c.unanswerable }} not) · failed {{ c.failed }} · abstained {{ c.abstained }} · k={{ m.k }} · "
+    "embedder {{ m.embedder }} · verifier thresholds support {{ support }} / "
+    "partial {{ partial }} · finished {{ m.finished_at }} "
+    "in {{ m.seconds }} s · commit {{ commit }}</p>\n"
+    '<p class="small">Means with 95% bootstrap CIs. n counts applicable items, failures included (scored as the worst value). '
+    "Citation recall/precision use the run's own verifier as the support judge.</p>\n"
+    "<h2>Metrics</h2>\n{{ metrics_table }}\n"
+    "<h2>Latency (ms)</h2>\n{{ latency_table }}\n"
+    "<h2>By tag</h2>\n{{ tag_chart }}\n{{ tag_table }}\n"
+    "<h2>Verifier calibration</h2>\n"
+    '{% if cal %}<p class="small">source {{ cal.source }}; {{ cal.n }} hand labels, '
+    "{{ cal.n_train }} train / {{ cal.n_heldout }} held out (seed {{ cal.seed }}); "
+    "figures on the held-out split.</p>\n{{ cal_table }}\n"
+    "{% else %}<p>(no calibration figures)</p>\n{% endif %}"
+    "{% if failures %}<h2>Failed items</h2><ul>"
+    '{% for f in failures %}<li><a href="#{{ f.id }}">{{ f.id }}</a>: {{ f.error }}</li>{% endfor %}</ul>\n{% endif %}'
+    "<h2>Questions</h2>\n"
+    "{% for d in drilldowns %}{{ d }}\n{% endfor %}"
+    "</body></html>"
+)
+
+
+def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric_from: int = 99) -> Markup:
+    return Markup(_render(_TABLE, header=header, rows=rows, numeric_from=numeric_from))
 
 
 def bar_chart_svg(values: Sequence[tuple[str, float | None, int]], title: str) -> str:
@@ -200,31 +272,22 @@ def bar_chart_svg(values: Sequence[tuple[str, float | None, int]], title: str) -
     rows = [(lab, v, n) for lab, v, n in values if v is not None]
     bar_h, gap, left, width = 18, 6, 150, 360
     height = 30 + len(rows) * (bar_h + gap)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{left + width + 90}" height="{height}" '
-             f'viewBox="0 0 {left + width + 90} {height}" font-family="system-ui,sans-serif" font-size="12">',
-             f"<title>{_e(title)}</title>",
-             f'<text x="0" y="14" font-weight="bold">{_e(title)}</text>']
-    for frac in (0.0, 0.5, 1.0):
-        x = left + frac * width
-        parts.append(f'<line x1="{x:.1f}" y1="20" x2="{x:.1f}" y2="{height}" stroke="#dde" />')
+    bars = []
     for i, (lab, v, n) in enumerate(rows):
         y = 24 + i * (bar_h + gap)
         w = max(0.0, min(1.0, float(v))) * width
-        color = "#2f7d4a" if v >= 0.75 else "#c28a00" if v >= 0.5 else "#b3261e"
-        parts.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{_e(lab)}</text>')
-        parts.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{color}"><title>{_e(lab)}: '
-                     f'{v:.3f} (n={n})</title></rect>')
-        parts.append(f'<text x="{left + w + 4:.1f}" y="{y + 13}">{v:.2f} (n={n})</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+        bars.append({"label": lab, "n": n, "y": y, "text_y": y + 13, "label_x": left - 6, "width": f"{w:.1f}",
+                     "value_x": f"{left + w + 4:.1f}", "value": f"{v:.3f}", "short": f"{v:.2f}",
+                     "color": "#2f7d4a" if v >= 0.75 else "#c28a00" if v >= 0.5 else "#b3261e"})
+    return _render(_BAR_CHART, width=left + width + 90, height=height, title=title, left=left, bar_h=bar_h, bars=bars,
+                   grid=[f"{left + frac * width:.1f}" for frac in (0.0, 0.5, 1.0)])
 
 
 def highlight_quote(passage: str, quote: str) -> str:
     """The passage HTML-escaped, with the (first occurrence of the) quote inside <mark>."""
     i = passage.find(quote) if quote else -1
-    if i < 0:
-        return _e(passage)
-    return _e(passage[:i]) + "<mark>" + _e(quote) + "</mark>" + _e(passage[i + len(quote):])
+    return _render(_HIGHLIGHT, found=i >= 0, passage=passage, before=passage[:max(i, 0)], quote=quote,
+                   after=passage[i + len(quote):] if i >= 0 else "")
 
 
 _SUPPORT_CLASS = {"supported": "sup", "partial": "par", "unsupported": "uns"}
@@ -241,90 +304,52 @@ def _status(r: Mapping[str, Any]) -> tuple[str, str]:
     return ("correct", "ok") if s.get("correct") == 1.0 else ("incorrect", "bad")
 
 
+def _sentence_rows(ans: Mapping[str, Any], verdicts: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for i, s in enumerate(ans.get("sentences") or []):
+        v = verdicts[i] if i < len(verdicts) else {}
+        rows.append({
+            "cls": _SUPPORT_CLASS.get(s.get("support"), ""), "support": s.get("support"), "score": _f(s.get("score"), 2),
+            "citations": s.get("citations"),
+            "detail": f" coverage {_f(v.get('coverage'), 2)}, similarity {_f(v.get('similarity'), 2)}" if v else "",
+            "missing": ", ".join(str(x) for x in (v.get("missing_numbers") or []) + (v.get("missing_names") or [])),
+        })
+    return rows
+
+
 def _drilldown(r: Mapping[str, Any]) -> str:
     status, cls = _status(r)
-    tags = "".join(f'<span class="tag">{_e(t)}</span>' for t in r.get("tags") or [])
-    out = [f'<details id="{_e(r["id"])}"><summary><b>{_e(r["id"])}</b> <span class="{cls}">[{_e(status)}]</span> '
-           f"{_e(r['question'])} {tags}</summary>"]
-    for h in r.get("history") or []:
-        out.append(f'<p class="small">earlier turn: {_e(h["question"])} → {_e(h["answer"])}</p>')
-    if r.get("answerable"):
-        out.append(f'<p class="small">reference: {_e(r.get("reference_answer"))}; keys: {_e(r.get("answer_keys"))}</p>')
-    if r.get("failed"):
-        out.append(f'<p class="bad">error: {_e(r.get("error"))}</p></details>')
-        return "".join(out)
     ans = r.get("answer") or {}
-    out.append(f"<p><b>Answer:</b> {_e(ans.get('answer'))}</p>")
-    if ans.get("notice"):
-        out.append(f'<p class="warn">notice: {_e(ans["notice"])}</p>')
-    if ans.get("sentences"):
-        out.append("<ol class=\"small\">")
-        verdicts = r.get("verdicts") or []
-        for i, s in enumerate(ans["sentences"]):
-            v = verdicts[i] if i < len(verdicts) else {}
-            detail = f" coverage {_f(v.get('coverage'), 2)}, similarity {_f(v.get('similarity'), 2)}" if v else ""
-            miss = ", ".join(str(x) for x in (v.get("missing_numbers") or []) + (v.get("missing_names") or []))
-            out.append(f'<li><span class="{_SUPPORT_CLASS.get(s.get("support"), "")}">{_e(s.get("support"))} '
-                       f'({_f(s.get("score"), 2)})</span> cites {_e(s.get("citations"))}{_e(detail)}'
-                       f'{" — missing: " + _e(miss) if miss else ""}</li>')
-        out.append("</ol>")
-    for c in ans.get("citations") or []:
-        out.append(f'<p class="small">[{_e(c.get("n"))}] {_e(c.get("title"))} — {_e(c.get("source"))} '
-                   f'[{_e(c.get("start"))}:{_e(c.get("end"))}]</p>')
-        out.append(f'<div class="passage">{highlight_quote(c.get("passage") or "", c.get("quote") or "")}</div>')
-    if ans.get("abstained") and ans.get("closest"):
-        out.append('<p class="small">closest passages:</p>')
-        for c in ans["closest"][:3]:
-            out.append(f'<div class="passage">{_e((c.get("passage") or "")[:600])}</div>')
-    if r.get("gold"):
-        out.append('<p class="small"><b>Gold:</b></p><ul class="small">')
-        out += [f"<li>{_e(g['doc'])}: “{_e(g['quote'])}”</li>" for g in r["gold"]]
-        out.append("</ul>")
     scores = r.get("scores") or {}
-    shown = ", ".join(f"{k} {_f(v, 2)}" for k, v in scores.items() if v is not None)
-    out.append(f'<p class="small">query: {_e(r.get("query"))}<br>scores: {_e(shown)}</p></details>')
-    return "".join(out)
+    return _render(
+        _DRILLDOWN, id=r["id"], status=status, cls=cls, question=r["question"], tags=r.get("tags") or [],
+        history=r.get("history") or [], answerable=r.get("answerable"), reference=r.get("reference_answer"),
+        keys=r.get("answer_keys"), failed=r.get("failed"), error=r.get("error"),
+        answer=ans.get("answer"), notice=ans.get("notice"), sentences=_sentence_rows(ans, r.get("verdicts") or []),
+        citations=[{"n": c.get("n"), "title": c.get("title"), "source": c.get("source"), "start": c.get("start"), "end": c.get("end"),
+                    "passage": Markup(highlight_quote(c.get("passage") or "", c.get("quote") or ""))}
+                   for c in ans.get("citations") or []],
+        closest=[(c.get("passage") or "")[:600] for c in ans["closest"][:3]] if ans.get("abstained") and ans.get("closest") else [],
+        gold=r.get("gold") or [], query=r.get("query"),
+        scores=", ".join(f"{k} {_f(v, 2)}" for k, v in scores.items() if v is not None))
 
 
 def render_html(report: Mapping[str, Any], records: Sequence[Mapping[str, Any]]) -> str:
     m, c = report["meta"], report["counts"]
     title = f"Evaluation: {m.get('dataset_name')} — {m.get('engine')}{' (strict)' if m.get('strict') else ''}"
     tag_corr = [(t, per["correct"]["mean"], per["correct"]["n"]) for t, per in report["by_tag"].items() if "correct" in per]
-    parts = [
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{_e(title)}</h1>",
-        f'<p class="meta">dataset {_e(m.get("dataset"))} · {c["items"]} items ({c["answerable"]} answerable, '
-        f'{c["unanswerable"]} not) · failed {c["failed"]} · abstained {c["abstained"]} · k={_e(m.get("k"))} · '
-        f'embedder {_e(m.get("embedder"))} · verifier thresholds support {_e((m.get("thresholds") or {}).get("support"))} / '
-        f'partial {_e((m.get("thresholds") or {}).get("partial"))} · finished {_e(m.get("finished_at"))} '
-        f'in {_e(m.get("seconds"))} s · commit {_e(str(m.get("git_commit") or "-")[:12])}</p>',
-        "<p class=\"small\">Means with 95% bootstrap CIs. n counts applicable items, failures included (scored as the worst value). "
-        "Citation recall/precision use the run's own verifier as the support judge.</p>",
-        "<h2>Metrics</h2>",
-        _html_table(["group", "metric", "mean", "95% CI", "n", "failed"], summary_rows(report), numeric_from=2),
-        "<h2>Latency (ms)</h2>",
-        _html_table(["stage", "p50", "p95", "mean"], _latency_rows(report), numeric_from=1),
-        "<h2>By tag</h2>",
-        bar_chart_svg(tag_corr, "Correctness by tag (answerable items)"),
-        _html_table(*_tag_rows(report)),
-    ]
+    thresholds = m.get("thresholds") or {}
     cal = report.get("calibration")
-    parts.append("<h2>Verifier calibration</h2>")
-    if cal:
-        parts.append(f'<p class="small">source {_e(cal.get("source", "-"))}; {_e(cal.get("n"))} hand labels, '
-                     f'{_e(cal.get("n_train"))} train / {_e(cal.get("n_heldout"))} held out (seed {_e(cal.get("seed"))}); '
-                     f'figures on the held-out split.</p>')
-        parts.append(_html_table(["figure", "fitted thresholds", "configured thresholds"], _calibration_rows(cal)))
-    else:
-        parts.append("<p>(no calibration figures)</p>")
-    if report["failures"]:
-        parts.append("<h2>Failed items</h2><ul>" + "".join(f"<li><a href=\"#{_e(f['id'])}\">{_e(f['id'])}</a>: {_e(f['error'])}</li>"
-                                                          for f in report["failures"]) + "</ul>")
-    parts.append("<h2>Questions</h2>")
-    parts += [_drilldown(r) for r in records]
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    return _render(
+        _PAGE, title=title, css=Markup(_CSS), m={key: m.get(key) for key in ("dataset", "k", "embedder", "finished_at", "seconds")},
+        c=c, support=thresholds.get("support"), partial=thresholds.get("partial"), commit=str(m.get("git_commit") or "-")[:12],
+        metrics_table=_html_table(["group", "metric", "mean", "95% CI", "n", "failed"], summary_rows(report), numeric_from=2),
+        latency_table=_html_table(["stage", "p50", "p95", "mean"], _latency_rows(report), numeric_from=1),
+        tag_chart=Markup(bar_chart_svg(tag_corr, "Correctness by tag (answerable items)")),
+        tag_table=_html_table(*_tag_rows(report)),
+        cal={key: cal.get(key) for key in ("n", "n_train", "n_heldout", "seed")} | {"source": cal.get("source", "-")} if cal else None,
+        cal_table=_html_table(["figure", "fitted thresholds", "configured thresholds"], _calibration_rows(cal)) if cal else "",
+        failures=report["failures"], drilldowns=[Markup(_drilldown(r)) for r in records])
 
 
 def write_all(out_dir: str | Path, report: Mapping[str, Any], records: Sequence[Mapping[str, Any]]) -> dict[str, Path]:

@@ -110,7 +110,7 @@ def test_calibration_section_is_rendered(records):
            "heldout": figs, "heldout_configured": figs}
     report = build_report(records, META, cal)
     assert "0.70 / 0.50" in render_markdown(report)
-    assert "Cohen&#x27;s kappa (supported vs not)" in render_html(report, records)
+    assert "Cohen&#39;s kappa (supported vs not)" in render_html(report, records)  # markupsafe spells ' as &#39;
 
 
 def test_check_pass_and_fail(tmp_path, records):
