@@ -104,7 +104,8 @@ def _fmt(x, digits=2):
     return str(x)
 
 
-def markdown(result: dict) -> str:
+def _md_header(result: dict) -> list[str]:
+    """Title, command, machine, versions and wall time."""
     m = result["machine"]
     L = [f"# dossier benchmark — {result['started_at']}", "",
          f"Command: `{result['command']}`", "",
@@ -113,6 +114,12 @@ def markdown(result: dict) -> str:
          f"at end {result.get('load_average_at_end')}. Git {m['git']['commit']}{' (dirty)' if m['git']['dirty'] else ''}.", "",
          "Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v), "",
          f"Total wall time: {_fmt(result.get('total_seconds'), 0)} s.", ""]
+    return L
+
+
+def _md_plan(result: dict) -> list[str]:
+    """How the corpus size was chosen."""
+    L: list[str] = []
     plan = result.get("plan")
     if plan:
         L += ["## Plan", "", f"Embedder probe: {plan['probe_chunks_per_s']:.1f} chunks/s on {plan['probe_chunks']} chunks "
@@ -121,10 +128,22 @@ def markdown(result: dict) -> str:
         for row in plan["sizes"]:
             L.append(f"| {row['label']} | {row['estimated_s']:,.0f} | {'yes' if row['fits'] else 'no'} | {'**yes**' if row['label'] == plan['chosen'] else ''} |")
         L += ["", plan["note"], ""]
+    return L
+
+
+def _md_targets(result: dict) -> list[str]:
+    """The targets table."""
+    L: list[str] = []
     L += ["## Targets", "", "| target | measured | goal | status | where | note |", "|---|---:|---|---|---|---|"]
     for t in result["targets"]:
         L.append(f"| {t['target']} | {_fmt(t['measured'], 3)} {t['unit'] if t['measured'] is not None else ''} | "
                  f"{t['op']} {t['goal']} | {t['status']} | {t['where']} | {t['note']} |")
+    return L
+
+
+def _md_ingest(result: dict) -> list[str]:
+    """Ingest throughput: dossier vs the raw embedder and plain llama-index; re-ingest; probes."""
+    L: list[str] = []
     ing = result.get("ingest")
     if ing:
         c = ing["corpus"]
@@ -142,7 +161,7 @@ def markdown(result: dict) -> str:
               f"including the BM25 build ({ing['bm25_build_s']:.1f} s, paid by the first query): {_fmt(ing['pipeline_incl_bm25_vs_raw'], 3)}. "
               f"Same chunk texts as the raw run: {ing['same_texts_as_raw']}. Model load {ing['model_load_s']:.1f} s (before the clock).", "",
               "Main-thread stages (s): " + ", ".join(f"{k} {v}" for k, v in d["stages_s"].items()) +
-              f"; calls: " + ", ".join(f"{k} {v}" for k, v in d["calls"].items()) + ".", ""]
+              "; calls: " + ", ".join(f"{k} {v}" for k, v in d["calls"].items()) + ".", ""]
         ll = ing.get("llama_index_route") or {}
         if "skipped" in ll:
             L.append(f"Plain llama-index route: skipped — {ll['skipped']}")
@@ -167,6 +186,12 @@ def markdown(result: dict) -> str:
             L.append(f"\nChunk length in the embedder's word pieces (sample {tr['sampled']}): median {tr['wordpieces'].get('median')}, "
                      f"p95 {tr['wordpieces'].get('p95')}; {tr['truncated_fraction']:.0%} of chunks exceed max_seq_length {tr['max_seq_length']} "
                      f"and are truncated when embedded.")
+    return L
+
+
+def _md_query(result: dict) -> list[str]:
+    """Query latency per store size."""
+    L: list[str] = []
     q = result.get("query") or {}
     if q:
         L += ["", "## Query latency (ms)", "",
@@ -196,6 +221,12 @@ def markdown(result: dict) -> str:
                     L.append(f"| {lab} | {name} | {x['queries']} | {v['warmup_queries']} | {_fmt(s['p50'], 1)} | {_fmt(s['p95'], 1)} | "
                              f"{_fmt(s['p99'], 1)} | {_fmt(s['mean'], 1)} | {_fmt(s['min'], 1)}–{_fmt(s['max'], 1)} | {_fmt(x['p95_over_p50'])} | {st} | |")
             L.append(f"| | first search after open | 1 | | {v['first_search_ms']:.0f} | | | | | | store open {v['open_s']:.2f} s | Chroma count(): median {v['store_count_ms'].get('median')} ms |")
+    return L
+
+
+def _md_embedders(result: dict) -> list[str]:
+    """Embedder backends side by side."""
+    L: list[str] = []
     emb = result.get("embedders")
     if emb:
         L += ["", f"## Embedder backends ({emb['texts']} chunk texts of the corpus, batch {emb['batch_size']}, "
@@ -207,6 +238,12 @@ def markdown(result: dict) -> str:
             L.append(f"| {b['backend']} | {b['id']} | {_fmt(b['chunks_per_s'])} | {_fmt(b.get('vs_torch'), 3)} | "
                      f"{_fmt(cos.get('min'), 6)} / {_fmt(cos.get('mean'), 6)} | {_fmt((b.get('cold') or {}).get('seconds'))} | "
                      f"{(b.get('cold') or {}).get('imports_torch')} |")
+    return L
+
+
+def _md_bm25(result: dict) -> list[str]:
+    """BM25 load, size and search time per size."""
+    L: list[str] = []
     bm = result.get("bm25")
     if bm:
         L += ["", "## BM25 scaling", ""]
@@ -216,6 +253,12 @@ def markdown(result: dict) -> str:
                      f"p95 {_fmt(row['search_ms']['p95'], 2)} ms ({row['search_ms']['n']} queries).")
         if bm.get("extrapolation_1m"):
             L.append(f"- 1M chunks (extrapolated, not measured): {bm['extrapolation_1m']}")
+    return L
+
+
+def _md_cold_start(result: dict) -> list[str]:
+    """Cold `dossier ask` and `dossier serve`."""
+    L: list[str] = []
     cold = result.get("cold_start")
     if cold:
         a = cold.get("ask") or {}
@@ -238,6 +281,12 @@ def markdown(result: dict) -> str:
                      f"p95 {_fmt(la.get('p95'), 0)} ms; serve peak RSS (VmHWM) **{sv.get('peak_rss_mib')} MiB**.")
         else:
             L.append(f"- `dossier serve` to first answer: {sv.get('skipped') or sv.get('error')}")
+    return L
+
+
+def _md_memory(result: dict) -> list[str]:
+    """Peak RSS of a process holding the store (lines under the cold-start section)."""
+    L: list[str] = []
     mem = result.get("memory")
     if mem:
         if "error" in mem:
@@ -247,11 +296,24 @@ def markdown(result: dict) -> str:
         else:
             L.append(f"- peak RSS of a process holding {mem['chunks']:,} chunks and answering {mem['queries']} questions: "
                      f"**{mem['peak_rss_mib']} MiB** (RSS at end {mem['rss_at_end_mib']} MiB).")
+    return L
+
+
+def _md_notes(result: dict) -> list[str]:
+    """Free-form notes."""
+    L: list[str] = []
     notes = result.get("notes") or []
     if notes:
         L += ["", "## Notes", ""] + [f"- {n}" for n in notes]
-    return "\n".join(L) + "\n"
+    return L
 
+
+_SECTIONS = (_md_header, _md_plan, _md_targets, _md_ingest, _md_query, _md_embedders, _md_bm25, _md_cold_start, _md_memory, _md_notes)
+
+
+def markdown(result: dict) -> str:
+    """The benchmark result as Markdown: one section after another (a section with nothing measured is left out)."""
+    return "\n".join(line for section in _SECTIONS for line in section(result)) + "\n"
 
 def write(result: dict, out_dir: Path, name: str = "latest") -> tuple[Path, Path]:
     out_dir = Path(out_dir)
