@@ -140,18 +140,7 @@ def run_eval(dataset_path: str | Path, *, engine: str = "extractive", strict: bo
     k = settings.answer.k
     out_dir.mkdir(parents=True, exist_ok=True)
     fresh = store is None
-    if fresh:
-        data_dir = out_dir / "store"
-        if data_dir.exists():
-            if any(data_dir.iterdir()) and not (data_dir / "catalog.sqlite").exists():
-                raise EvalError(f"{data_dir}: expected a store left by an earlier run (or nothing), got other files; choose another --out")
-            shutil.rmtree(data_dir)
-        settings.data_dir = data_dir
-        settings.chroma_url = ""  # a fresh store is always embedded, so runs never collide on a server
-    else:
-        settings.data_dir = Path(store)
-        if not (settings.data_dir / "catalog.sqlite").exists():
-            raise EvalError(f"{settings.data_dir}: expected an existing data dir (catalog.sqlite), got none")
+    _choose_store(settings, out_dir, store)
     app = AppContext(settings)
     svc = app.index
     if embedder is not None:
@@ -167,8 +156,7 @@ def run_eval(dataset_path: str | Path, *, engine: str = "extractive", strict: bo
     verifier = answerer.verifier
     doc_texts = _DocTexts(svc.catalog)
     records: list[dict] = []
-    records_path = out_dir / "records.jsonl"
-    with records_path.open("w", encoding="utf-8") as fh:
+    with (out_dir / "records.jsonl").open("w", encoding="utf-8") as fh:
         for i, item in enumerate(items, 1):
             rec = _run_item(item, answerer, recorder, verifier, doc_texts, gold.spans.get(item.id, []), engine=engine,
                             strict=strict, k=k, turn_cls=Turn)
@@ -177,8 +165,44 @@ def run_eval(dataset_path: str | Path, *, engine: str = "extractive", strict: bo
             fh.flush()
             if progress:
                 progress(i, len(items), item.id)
+    meta = _run_meta(dataset_path, corpus, mapping, items, all_items, records, settings, svc, gold, ingest_info,
+                     selection={"subset": subset, "tags": list(tags), "ids": list(ids)}, engine=engine, strict=strict, k=k,
+                     fresh=fresh, t_start=t_start)
+    if calibration is None:
+        calibration = _find_or_compute_calibration(out_dir, settings, svc.embedder)
+    meta["seconds_with_calibration"] = round(time.perf_counter() - t_start, 2)
+    (out_dir / "run.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    from .report import build_report, write_all
+
+    report = build_report(records, meta, calibration)
+    if write_reports:
+        write_all(out_dir, report, records)
+    return RunResult(out_dir, records, report, meta)
+
+
+def _choose_store(settings, out_dir: Path, store: str | Path | None) -> None:
+    """Point `settings` at the store to use: an existing data dir, or a fresh embedded one under `out_dir`
+    (a store left there by an earlier run is removed; any other content is an error)."""
+    if store is None:
+        data_dir = out_dir / "store"
+        if data_dir.exists():
+            if any(data_dir.iterdir()) and not (data_dir / "catalog.sqlite").exists():
+                raise EvalError(f"{data_dir}: expected a store left by an earlier run (or nothing), got other files; choose another --out")
+            shutil.rmtree(data_dir)
+        settings.data_dir = data_dir
+        settings.chroma_url = ""  # a fresh store is always embedded, so runs never collide on a server
+    else:
+        settings.data_dir = Path(store)
+        if not (settings.data_dir / "catalog.sqlite").exists():
+            raise EvalError(f"{settings.data_dir}: expected an existing data dir (catalog.sqlite), got none")
+
+
+def _run_meta(dataset_path: Path, corpus: Corpus, mapping: dict[str, str], items: Sequence[DatasetItem],
+              all_items: Sequence[DatasetItem], records: Sequence[dict], settings, svc, gold, ingest_info: dict, *,
+              selection: dict, engine: str, strict: bool, k: int, fresh: bool, t_start: float) -> dict:
+    """run.json: what was run, on what, with which settings and code, and how long it took."""
     here = Path(__file__).resolve().parent
-    meta = {
+    return {
         "dataset": str(dataset_path),
         "dataset_name": dataset_path.name[: -len(".jsonl")] if dataset_path.name.endswith(".jsonl") else dataset_path.stem,
         "dataset_sha256": _sha256(dataset_path),
@@ -186,7 +210,7 @@ def run_eval(dataset_path: str | Path, *, engine: str = "extractive", strict: bo
         "corpus_doc_ids": mapping,
         "n_items": len(items),
         "n_dataset_items": len(all_items),
-        "selection": {"subset": subset, "tags": list(tags), "ids": list(ids)},
+        "selection": selection,
         "engine": engine,
         "strict": strict,
         "k": k,
@@ -203,22 +227,16 @@ def run_eval(dataset_path: str | Path, *, engine: str = "extractive", strict: bo
         "seconds": round(time.perf_counter() - t_start, 2),
         "n_failed": sum(1 for r in records if r["failed"]),
     }
-    if calibration is None:
-        from .calibrate import calibrate, find_calibration
 
-        found = find_calibration(out_dir)
-        if found is not None:
-            calibration = dict(found[0], source=str(found[1]))
-        else:
-            calibration = dict(calibrate(settings=settings, embedder=svc.embedder), source="computed during the run")
-    meta["seconds_with_calibration"] = round(time.perf_counter() - t_start, 2)
-    (out_dir / "run.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    from .report import build_report, write_all
 
-    report = build_report(records, meta, calibration)
-    if write_reports:
-        write_all(out_dir, report, records)
-    return RunResult(out_dir, records, report, meta)
+def _find_or_compute_calibration(out_dir: Path, settings, embedder) -> dict:
+    """calibration.json from the out dir or eval/, or the calibration computed on the labels now."""
+    from .calibrate import calibrate, find_calibration
+
+    found = find_calibration(out_dir)
+    if found is not None:
+        return dict(found[0], source=str(found[1]))
+    return dict(calibrate(settings=settings, embedder=embedder), source="computed during the run")
 
 
 def _run_item(item: DatasetItem, answerer, recorder: _RecordingRetriever, verifier, doc_texts: _DocTexts,

@@ -234,6 +234,9 @@ def llama_available() -> str | None:
 def run_ingest_bench(corpus: Path, work: Path, *, store_dir: Path | None = None, flush: int = 512,
                      llama: bool = True, llama_chunks: int | None = None, reingest: bool = True,
                      chroma_url: str | None = None, raw_fraction: float = 1.0, log: Log = print) -> dict:
+    """Ingest throughput of the dossier pipeline against the raw embedder on the same chunk texts (half the
+    raw slices embedded before the ingest, half after), optionally against plain llama-index on the same
+    documents, then re-ingest, BM25 build and probes; the store is left under `store_dir` for the query bench."""
     from dossier.ingest.settings import IngestSettings
 
     corpus, work = Path(corpus), Path(work)
@@ -255,11 +258,7 @@ def run_ingest_bench(corpus: Path, work: Path, *, store_dir: Path | None = None,
     t = time.perf_counter()
     texts = chunk_texts(files, settings)
     out["chunk_texts_s"] = round(time.perf_counter() - t, 3)
-    slices = [texts[i:i + flush] for i in range(0, len(texts), flush)]
-    if len(slices) < 4:  # small corpora: still split before/after the ingest
-        step = -(-len(texts) // 4)
-        slices = [texts[i:i + step] for i in range(0, len(texts), step)]
-    every = max(1, round(1 / raw_fraction)) if raw_fraction > 0 else 1
+    slices, every = _raw_slices(texts, flush, raw_fraction)
     chosen = slices[::every]  # raw_fraction < 1: an evenly spread sample of the same slices
     even, odd = chosen[0::2], chosen[1::2]
 
@@ -272,54 +271,100 @@ def run_ingest_bench(corpus: Path, work: Path, *, store_dir: Path | None = None,
     cat_texts = [c.text for c in svc.catalog.iter_chunks()]
     out["same_texts_as_raw"] = len(cat_texts) == len(texts) and _texts_digest(cat_texts) == _texts_digest(texts)
 
-    llama_block = None
     why_not = None if llama else "disabled (--no-llama)"
     why_not = why_not or llama_available()
     if why_not is None:
-        # the llama-index route keeps its normal path: sentence-transformers (torch) with the same weights,
-        # whatever backend dossier's embedder uses; both at the configured thread count
-        if svc.embedder.backend == "torch":
-            torch_emb = svc.embedder
-        else:
-            from dossier.index.embedder import Embedder
-
-            torch_emb = Embedder(svc.index_settings.model_copy(update={"embed_backend": "torch"}))
-        model = torch_emb._load()
-        llama_batch = 64  # the batch size it was measured with before (llama-index's own default is 10)
-        if llama_chunks and llama_chunks < ours["chunks"]:
-            sub, n = [], 0
-            for f, k in _chunks_per_file(files, settings):
-                if n >= llama_chunks:
-                    break
-                sub.append(f)
-                n += k
-            log(f"llama-index route: dossier on the first {len(sub)} documents (fresh store), then llama-index on the same")
-            svc2 = open_service(work / "store-prefix", chroma_url)
-            svc2.embedder = svc.embedder  # the same loaded model: no second load, same weights
-            pair_ours = dossier_ingest(svc2, corpus, [str(f) for f in sub], flush)
-            scope = f"the first {len(sub)} of {len(files)} documents ({pair_ours['chunks']} dossier chunks)"
-        else:
-            sub, pair_ours, scope = files, ours, f"the whole corpus ({len(files)} documents)"
-            log("llama-index route on the whole corpus")
-        lr = llama_ingest(sub, work / "llama", model, batch_size=llama_batch, chunk_tokens=settings.chunk_tokens,
-                          overlap=settings.chunk_overlap)
-        lr["embedding"] = (f"sentence-transformers {torch_emb.id} on torch, {svc.index_settings.torch_threads or 'default'} "
-                           f"thread(s), batch {llama_batch}")
         out["dossier_embedder"] = f"{svc.embedder.id} ({svc.embedder.backend}), batch {batch}"
-        llama_block = {
-            "scope": scope, "llama_index": lr, "dossier": {k: pair_ours[k] for k in ("documents", "chunks", "seconds", "cpu_seconds", "chunks_per_s")},
-            "docs_per_s": {"dossier": round(len(sub) / pair_ours["seconds"], 3), "llama_index": round(len(sub) / lr["seconds"], 3)},
-            "speedup_same_documents": ratio(lr["seconds"], pair_ours["seconds"]),
-            "speedup_chunks_per_s": ratio(pair_ours["chunks_per_s"], lr["chunks_per_s"]),
-        }
-    out["llama_index_route"] = llama_block or {"skipped": why_not}
+        out["llama_index_route"] = _llama_route(svc, corpus, files, work, settings, ours, flush=flush, llama_chunks=llama_chunks,
+                                                chroma_url=chroma_url, log=log)
+    else:
+        out["llama_index_route"] = {"skipped": why_not}
 
     log(f"ingest: raw embedder, second half ({sum(map(len, odd))} chunks)")
     raw_b = raw_embed(svc.embedder, odd)
+    out["raw_embedder"] = _raw_result(raw_a, raw_b, texts=texts, slices=slices, every=every, batch=batch)
+    out["pipeline_vs_raw"] = ratio(ours["chunks_per_s"], out["raw_embedder"]["chunks_per_s"])
+    out["pipeline_vs_raw_cpu"] = ratio(ours["chunks_per_cpu_s"], out["raw_embedder"]["chunks_per_cpu_s"])
+
+    if reingest:
+        out["reingest"] = _reingest(svc, corpus, flush, first_seconds=ours["seconds"], log=log)
+
+    log("ingest: BM25 build (paid by the first query after an ingest)")
+    t = time.perf_counter()
+    svc.bm25.search("warm up", 1)
+    out["bm25_build_s"] = round(time.perf_counter() - t, 3)
+    out["pipeline_incl_bm25_vs_raw"] = ratio(ours["chunks"] / (ours["seconds"] + out["bm25_build_s"]),
+                                             out["raw_embedder"]["chunks_per_s"])
+    out["catalog_probe"] = catalog_probe(svc)
+    out["truncation"] = truncation_probe(svc, texts)
+    _write_store_record(store_dir, svc, info, ours, chroma_url)
+    return out
+
+
+def _raw_slices(texts: list[str], flush: int, raw_fraction: float) -> tuple[list[list[str]], int]:
+    """The chunk texts in slices of one flush (at least four slices, so some run before and some after the
+    ingest), and the stride that samples `raw_fraction` of them."""
+    slices = [texts[i:i + flush] for i in range(0, len(texts), flush)]
+    if len(slices) < 4:  # small corpora: still split before/after the ingest
+        step = -(-len(texts) // 4)
+        slices = [texts[i:i + step] for i in range(0, len(texts), step)]
+    every = max(1, round(1 / raw_fraction)) if raw_fraction > 0 else 1
+    return slices, every
+
+
+def _llama_route(svc, corpus: Path, files: list[Path], work: Path, settings, ours: dict, *, flush: int,
+                 llama_chunks: int | None, chroma_url: str | None, log: Log) -> dict:
+    """Plain llama-index (from_documents into Chroma) against dossier on the same documents: the whole
+    corpus, or its first documents up to `llama_chunks` chunks (dossier re-run on those, fresh store)."""
+    # the llama-index route keeps its normal path: sentence-transformers (torch) with the same weights,
+    # whatever backend dossier's embedder uses; both at the configured thread count
+    if svc.embedder.backend == "torch":
+        torch_emb = svc.embedder
+    else:
+        from dossier.index.embedder import Embedder
+
+        torch_emb = Embedder(svc.index_settings.model_copy(update={"embed_backend": "torch"}))
+    model = torch_emb._load()
+    llama_batch = 64  # the batch size it was measured with before (llama-index's own default is 10)
+    if llama_chunks and llama_chunks < ours["chunks"]:
+        sub = _first_files(files, settings, llama_chunks)
+        log(f"llama-index route: dossier on the first {len(sub)} documents (fresh store), then llama-index on the same")
+        svc2 = open_service(work / "store-prefix", chroma_url)
+        svc2.embedder = svc.embedder  # the same loaded model: no second load, same weights
+        pair_ours = dossier_ingest(svc2, corpus, [str(f) for f in sub], flush)
+        scope = f"the first {len(sub)} of {len(files)} documents ({pair_ours['chunks']} dossier chunks)"
+    else:
+        sub, pair_ours, scope = files, ours, f"the whole corpus ({len(files)} documents)"
+        log("llama-index route on the whole corpus")
+    lr = llama_ingest(sub, work / "llama", model, batch_size=llama_batch, chunk_tokens=settings.chunk_tokens,
+                      overlap=settings.chunk_overlap)
+    lr["embedding"] = (f"sentence-transformers {torch_emb.id} on torch, {svc.index_settings.torch_threads or 'default'} "
+                       f"thread(s), batch {llama_batch}")
+    return {
+        "scope": scope, "llama_index": lr, "dossier": {k: pair_ours[k] for k in ("documents", "chunks", "seconds", "cpu_seconds", "chunks_per_s")},
+        "docs_per_s": {"dossier": round(len(sub) / pair_ours["seconds"], 3), "llama_index": round(len(sub) / lr["seconds"], 3)},
+        "speedup_same_documents": ratio(lr["seconds"], pair_ours["seconds"]),
+        "speedup_chunks_per_s": ratio(pair_ours["chunks_per_s"], lr["chunks_per_s"]),
+    }
+
+
+def _first_files(files: list[Path], settings, max_chunks: int) -> list[Path]:
+    """The first files, in order, until they hold at least `max_chunks` chunks."""
+    sub, n = [], 0
+    for f, k in _chunks_per_file(files, settings):
+        if n >= max_chunks:
+            break
+        sub.append(f)
+        n += k
+    return sub
+
+
+def _raw_result(raw_a: dict, raw_b: dict, *, texts: list[str], slices: list[list[str]], every: int, batch: int) -> dict:
+    """The raw embedder's figures from its runs before (`raw_a`) and after (`raw_b`) the ingest."""
     raw_n = raw_a["chunks"] + raw_b["chunks"]
     raw_s = raw_a["seconds"] + raw_b["seconds"]
     raw_cpu = raw_a["cpu_seconds"] + raw_b["cpu_seconds"]
-    out["raw_embedder"] = {
+    return {
         "chunks": raw_n, "seconds": round(raw_s, 3), "cpu_seconds": round(raw_cpu, 3),
         "chunks_per_s": round(raw_n / raw_s, 3) if raw_s else None,
         "chunks_per_cpu_s": round(raw_n / raw_cpu, 3) if raw_cpu else None,
@@ -330,34 +375,27 @@ def run_ingest_bench(corpus: Path, work: Path, *, store_dir: Path | None = None,
                + (f"every {every}th slice ({raw_n} of {len(texts)} texts); " if every > 1 else "all of them; ")
                + "alternate slices before and after the ingest",
     }
-    out["pipeline_vs_raw"] = ratio(ours["chunks_per_s"], out["raw_embedder"]["chunks_per_s"])
-    out["pipeline_vs_raw_cpu"] = ratio(ours["chunks_per_cpu_s"], out["raw_embedder"]["chunks_per_cpu_s"])
 
-    if reingest:
-        log("ingest: re-ingest of the unchanged corpus")
-        from dossier.index.indexer import Ingestor
 
-        c = _clock()
-        rep = Ingestor(svc, manifests=_manifests(corpus), flush_chunks=flush).run([str(corpus / "docs")])
-        wall, cpu = _since(c)
-        out["reingest"] = {"seconds": round(wall, 3), "cpu_seconds": round(cpu, 3), "counts": rep.counts(),
-                           "embedded_chunks": rep.embedded_chunks,
-                           "fraction_of_first": ratio(wall, ours["seconds"], 4)}
+def _reingest(svc, corpus: Path, flush: int, *, first_seconds: float, log: Log) -> dict:
+    """Re-ingest of the unchanged corpus: nothing should be embedded again."""
+    log("ingest: re-ingest of the unchanged corpus")
+    from dossier.index.indexer import Ingestor
 
-    log("ingest: BM25 build (paid by the first query after an ingest)")
-    t = time.perf_counter()
-    svc.bm25.search("warm up", 1)
-    out["bm25_build_s"] = round(time.perf_counter() - t, 3)
-    out["pipeline_incl_bm25_vs_raw"] = ratio(ours["chunks"] / (ours["seconds"] + out["bm25_build_s"]),
-                                             out["raw_embedder"]["chunks_per_s"])
-    out["catalog_probe"] = catalog_probe(svc)
-    out["truncation"] = truncation_probe(svc, texts)
+    c = _clock()
+    rep = Ingestor(svc, manifests=_manifests(corpus), flush_chunks=flush).run([str(corpus / "docs")])
+    wall, cpu = _since(c)
+    return {"seconds": round(wall, 3), "cpu_seconds": round(cpu, 3), "counts": rep.counts(),
+            "embedded_chunks": rep.embedded_chunks, "fraction_of_first": ratio(wall, first_seconds, 4)}
+
+
+def _write_store_record(store_dir: Path, svc, info: dict, ours: dict, chroma_url: str | None) -> None:
+    """`bench-store.json`: what the store under `store_dir` holds, so the query bench can reuse it."""
     (store_dir / "bench-store.json").write_text(json.dumps({
         "corpus_digest": info["digest"], "chunks": ours["chunks"], "documents": ours["documents"],
         "embedder": svc.embedder.id, "fingerprint": svc.fingerprint, "ingest_seconds": ours["seconds"],
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "chroma_url": chroma_url or "",
     }, indent=2))
-    return out
 
 
 def _chunks_per_file(files: list[Path], settings):

@@ -51,14 +51,7 @@ def run_query_bench(store_dir: Path, corpus: Path, *, queries: int = 100, warmup
     warm_s = time.perf_counter() - t
 
     backend = svc.embedder.backend
-    if backend == "torch":
-        import torch
-
-        default_threads = torch.get_num_threads()
-        set_threads = torch.set_num_threads
-    else:  # onnxruntime's threads are fixed per session: no interleaved thread experiment
-        default_threads = svc.index_settings.torch_threads or os.cpu_count()
-        set_threads = lambda n: None  # noqa: E731
+    default_threads, set_threads = _thread_control(svc)
     variants = [("default", default_threads)] + ([("one_thread", 1)] if one_thread_too and default_threads != 1 and backend == "torch" else [])
     sets = {}
     for j, (vname, _) in enumerate(variants):
@@ -66,7 +59,7 @@ def run_query_bench(store_dir: Path, corpus: Path, *, queries: int = 100, warmup
         sets[vname] = (qs[base:base + queries], qs[base + queries:base + 2 * queries])
     acc = {v: {"ret": [], "stage": {}, "hits": 0, "ans": [], "astage": {}, "abst": 0, "contains": 0} for v, _ in variants}
     log(f"query: {queries} retrievals and {queries} extractive answers over {n_chunks} chunks"
-        + (f", interleaved with the same counts at 1 torch thread" if len(variants) > 1 else ""))
+        + (", interleaved with the same counts at 1 torch thread" if len(variants) > 1 else ""))
     try:
         for i in range(queries):
             for vname, nthreads in variants:
@@ -74,32 +67,13 @@ def run_query_bench(store_dir: Path, corpus: Path, *, queries: int = 100, warmup
                 a_ = acc[vname]
                 rset, aset = sets[vname]
                 if i < len(rset):
-                    q = rset[i]
-                    t = time.perf_counter()
-                    hits = retriever.search(q["question"], k=k)
-                    a_["ret"].append((time.perf_counter() - t) * 1000)
-                    for name, v in retriever.last_timings.items():
-                        a_["stage"].setdefault(name, []).append(v)
-                    a_["hits"] += any(str(h.doc.get("source", "")).endswith(q["path"]) for h in hits)
+                    _timed_retrieval(retriever, rset[i], k, a_)
                 if i < len(aset):
-                    q = aset[i]
-                    t = time.perf_counter()
-                    ans = answerer.ask(q["question"], engine="extractive")
-                    a_["ans"].append((time.perf_counter() - t) * 1000)
-                    for name, v in (ans.timings_ms or {}).items():
-                        a_["astage"].setdefault(name, []).append(v)
-                    a_["abst"] += int(ans.abstained)
-                    a_["contains"] += int(not ans.abstained and q["answer"].lower() in ans.answer.lower())
+                    _timed_answer(answerer, aset[i], a_)
     finally:
         set_threads(default_threads)
 
-    # what a Chroma count() costs at this size (VectorStore.query ran one per query until it was dropped)
-    count_ms = []
-    for _ in range(20):
-        t = time.perf_counter()
-        svc.store.count()
-        count_ms.append((time.perf_counter() - t) * 1000)
-
+    count_ms = _count_ms(svc)
     out = {
         "store": str(store_dir), "chunks": n_chunks, "chroma": "server " + chroma_url if chroma_url else "embedded",
         "k": k, "warmup_queries": len(warm), "open_s": round(open_s, 3), "torch_threads": default_threads, "embed_backend": backend,
@@ -116,6 +90,47 @@ def run_query_bench(store_dir: Path, corpus: Path, *, queries: int = 100, warmup
             out["experiment_one_torch_thread"] = block | {
                 "how": "torch.set_num_threads(1) in the same process, interleaved query by query with the default "
                        "runs, on disjoint questions"}
+    return out
+
+
+def _thread_control(svc) -> tuple[int, Callable[[int], None]]:
+    """The embedder's default thread count and a function that sets it (a no-op for onnxruntime)."""
+    if svc.embedder.backend == "torch":
+        import torch
+
+        return torch.get_num_threads(), torch.set_num_threads
+    # onnxruntime's threads are fixed per session: no interleaved thread experiment
+    return svc.index_settings.torch_threads or os.cpu_count(), lambda n: None
+
+
+def _timed_retrieval(retriever, q: dict, k: int, a_: dict) -> None:
+    """One hybrid search: its latency, stage timings and whether the question's source document is in the top k."""
+    t = time.perf_counter()
+    hits = retriever.search(q["question"], k=k)
+    a_["ret"].append((time.perf_counter() - t) * 1000)
+    for name, v in retriever.last_timings.items():
+        a_["stage"].setdefault(name, []).append(v)
+    a_["hits"] += any(str(h.doc.get("source", "")).endswith(q["path"]) for h in hits)
+
+
+def _timed_answer(answerer, q: dict, a_: dict) -> None:
+    """One extractive answer: its latency, stage timings, abstention and whether the expected answer is in it."""
+    t = time.perf_counter()
+    ans = answerer.ask(q["question"], engine="extractive")
+    a_["ans"].append((time.perf_counter() - t) * 1000)
+    for name, v in (ans.timings_ms or {}).items():
+        a_["astage"].setdefault(name, []).append(v)
+    a_["abst"] += int(ans.abstained)
+    a_["contains"] += int(not ans.abstained and q["answer"].lower() in ans.answer.lower())
+
+
+def _count_ms(svc, n: int = 20) -> list[float]:
+    """What a Chroma count() costs at this size (VectorStore.query ran one per query until it was dropped)."""
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        svc.store.count()
+        out.append((time.perf_counter() - t) * 1000)
     return out
 
 
