@@ -59,6 +59,29 @@ def build_service(data_dir: Path, embedder, *, chroma_url: str | None = None, in
     return svc
 
 
+@pytest.fixture(scope="session")
+def eval_settings(tmp_path_factory):
+    """Default settings with a throwaway data dir (run_eval replaces it by OUT/store anyway)."""
+    from dossier.app.settings import DossierSettings
+
+    return DossierSettings(data_dir=tmp_path_factory.mktemp("eval-data"), chroma_url="")
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory):
+    """URL of a real `chroma run` server on loopback, persisted in a temp dir; stopped after the module."""
+    from dossier.eval.bench.server import chroma_server as running_chroma
+
+    chroma = Path(sys.executable).parent / "chroma"
+    if not chroma.exists():
+        pytest.fail(f"the chroma executable is missing: {chroma} (run `make setup`)", pytrace=False)
+    try:
+        with running_chroma(tmp_path_factory.mktemp("chroma-server") / "db") as url:
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(f"chroma server: {exc}", pytrace=False)
+
+
 @pytest.fixture
 def make_service(tmp_path, shared_embedder):
     """Factory: make_service(data_dir=None, chroma_url=None, index=None, ingest=None) -> IndexService."""

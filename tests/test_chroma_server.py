@@ -15,7 +15,6 @@ from dossier.index.embedder import Embedder
 from dossier.index.settings import IndexSettings
 from tests.conftest import FIXTURES, REPO
 
-CHROMA = Path(sys.executable).parent / "chroma"
 DOSSIER = Path(sys.executable).parent / "dossier"
 
 
@@ -23,20 +22,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory):
-    """URL of a real `chroma run` server on loopback, persisted in a temp dir; stopped afterwards."""
-    from dossier.eval.bench.server import chroma_server as running_chroma
-
-    if not CHROMA.exists():
-        pytest.fail(f"the chroma executable is missing: {CHROMA} (run `make setup`)", pytrace=False)
-    try:
-        with running_chroma(tmp_path_factory.mktemp("chroma-server") / "db") as url:
-            yield url
-    except RuntimeError as exc:
-        pytest.fail(f"chroma server: {exc}", pytrace=False)
 
 
 def test_ingest_and_search_through_a_chroma_server(chroma_server, tmp_path, run_cli):

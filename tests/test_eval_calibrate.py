@@ -18,7 +18,6 @@ from dossier.eval.calibrate import (
     write_calibration,
 )
 from dossier.eval.dataset import DatasetError
-from tests.test_eval_shared import eval_embedder, eval_settings  # noqa: F401  (fixtures)
 
 
 def test_label_rule_matches_the_verifier_rule():
@@ -56,9 +55,9 @@ def test_bad_labels_file(tmp_path):
         load_labels(p)
 
 
-def test_real_calibration_on_a_slice(tmp_path, eval_embedder, eval_settings):  # noqa: F811
+def test_real_calibration_on_a_slice(tmp_path, shared_embedder, eval_settings):
     before = hashlib.sha256(DEFAULT_LABELS.read_bytes()).hexdigest()
-    res = calibrate(DEFAULT_LABELS, embedder=eval_embedder, settings=eval_settings, limit=60)
+    res = calibrate(DEFAULT_LABELS, embedder=shared_embedder, settings=eval_settings, limit=60)
     assert hashlib.sha256(DEFAULT_LABELS.read_bytes()).hexdigest() == before  # the human labels are never changed
     assert res["n"] == 60 and res["n_train"] + res["n_heldout"] == 60
     assert res["relabel_mismatches"] == 0  # the grid's re-labelling equals Verifier.check at the configured thresholds

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from dossier.eval.calibrate import figures
 from dossier.eval.cli import eval_app
 from dossier.eval.runner import load_records, run_eval
-from tests.test_eval_shared import TINY, eval_embedder, eval_settings  # noqa: F401  (fixtures)
+from tests.test_eval_shared import TINY
 
 
 def _calibration_stub() -> dict:
@@ -22,12 +22,12 @@ def _calibration_stub() -> dict:
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory, eval_embedder, eval_settings):  # noqa: F811
+def tiny_run(tmp_path_factory, shared_embedder, eval_settings):
     out = tmp_path_factory.mktemp("tiny-run")
     (out / "calibration.json").write_text(json.dumps(_calibration_stub()), encoding="utf-8")
     seen = []
     result = run_eval(TINY, engine="extractive", strict=False, out_dir=out, settings=eval_settings,
-                      embedder=eval_embedder, progress=lambda done, total, item: seen.append((done, total, item)))
+                      embedder=shared_embedder, progress=lambda done, total, item: seen.append((done, total, item)))
     return result, seen
 
 
@@ -49,7 +49,7 @@ def test_run_writes_records_and_reports(tiny_run):
     assert "<mark>" in (out / "report.html").read_text()
 
 
-def test_records_hold_spans_answers_and_verdicts(tiny_run, eval_settings):  # noqa: F811
+def test_records_hold_spans_answers_and_verdicts(tiny_run, eval_settings):
     result, _ = tiny_run
     from dossier.index.catalog import Catalog
 
@@ -117,12 +117,12 @@ def test_check_compare_export_on_the_run_folder(tiny_run, tmp_path):
     assert json.loads(out.read_text().splitlines()[0])["input"].startswith("How many radar masts")
 
 
-def test_item_failures_are_recorded_not_dropped(tiny_run, tmp_path, eval_embedder, eval_settings):  # noqa: F811
+def test_item_failures_are_recorded_not_dropped(tiny_run, tmp_path, shared_embedder, eval_settings):
     """An engine that cannot answer makes every item fail; each is recorded and scored as a failure.
     The run reuses the first run's store (an existing data dir: nothing is ingested)."""
     first, _ = tiny_run
     result = run_eval(TINY, engine="no-such-engine", out_dir=tmp_path / "run2", settings=eval_settings,
-                      store=first.out_dir / "store", embedder=eval_embedder, calibration={})
+                      store=first.out_dir / "store", embedder=shared_embedder, calibration={})
     assert len(result.records) == 5 and result.n_failed == 5
     assert all("unknown engine" in r["error"] for r in result.records)
     assert result.meta["fresh_store"] is False and result.meta["corpus_doc_ids"] == first.meta["corpus_doc_ids"]

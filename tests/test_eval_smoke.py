@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dossier.eval.check import DEFAULT_BASELINES, check_report, load_baselines
 from dossier.eval.runner import run_eval
-from tests.test_eval_shared import ROOT, eval_embedder, eval_settings  # noqa: F401  (fixtures)
+from tests.test_eval_shared import ROOT
 
 SMOKE = ROOT / "eval" / "datasets" / "seed-smoke.jsonl"
 
 
-def test_extractive_engine_holds_its_smoke_baseline(tmp_path, eval_embedder, eval_settings):  # noqa: F811
-    result = run_eval(SMOKE, engine="extractive", out_dir=tmp_path / "run", settings=eval_settings, embedder=eval_embedder,
+def test_extractive_engine_holds_its_smoke_baseline(tmp_path, shared_embedder, eval_settings):
+    result = run_eval(SMOKE, engine="extractive", out_dir=tmp_path / "run", settings=eval_settings, embedder=shared_embedder,
                       calibration={})  # calibration figures are not what this test checks
     res = check_report(result.report, load_baselines(DEFAULT_BASELINES), path=DEFAULT_BASELINES)
     assert res.section == "seed-smoke.extractive"

@@ -250,8 +250,7 @@ def test_cli_writers_get_a_one_line_error_while_serve_runs_and_readers_still_wor
 
 
 # --- a Chroma server shared by two data dirs -------------------------------------------------------
-
-from tests.test_chroma_server import chroma_server  # noqa: E402,F401  (module-scoped fixture: a real `chroma run`)
+# `chroma_server` (module-scoped, a real `chroma run`) is a fixture of tests/conftest.py
 
 
 def test_shared_chroma_server_repair_never_removes_another_data_dirs_vectors(chroma_server, tmp_path, make_service):
