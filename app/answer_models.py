@@ -42,6 +42,9 @@ class Answer(BaseModel):
     answer: str
     abstained: bool
     engine: str
+    # the engine's probability that its best sentence answers the question (the extractive engine's
+    # abstention model); None for engines that give none
+    confidence: Optional[float] = None
     citations: list[Citation] = Field(default_factory=list)
     sentences: list[SentenceVerdict] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
@@ -64,6 +67,7 @@ class Draft:
     reason: str = ""  # why the engine abstained (shown to the user)
     standalone_question: str = ""  # follow-ups rewritten with the history
     notice: str = ""
+    confidence: float | None = None  # the engine's confidence that its answer answers (None: not given)
 
 
 @dataclass

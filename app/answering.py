@@ -143,6 +143,7 @@ class Answerer:
         timings["total"] = _ms(t0)
         answer.timings_ms = {k2: round(v, 2) for k2, v in timings.items()}
         answer.notice = "; ".join(x for x in (notice, draft.notice) if x)
+        answer.confidence = None if draft.confidence is None else round(float(draft.confidence), 4)
         yield answer
 
     # --- verification and citations -----------------------------------------------------

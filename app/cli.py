@@ -65,6 +65,9 @@ def main(groups: dict[str, typer.Typer] | None = None) -> None:
     from dossier.index.errors import IndexError_
     from dossier.ingest.manifest import ManifestError
 
+    from dossier.ingest.runtime import apply_process_settings
+
+    apply_process_settings()
     build(groups)
     try:
         rc = cli(standalone_mode=False)

@@ -77,8 +77,9 @@ def print_answer(ans: Answer, catalog) -> None:
     flags = {"partial": " [yellow](partly supported)[/yellow]", "unsupported": " [red](unsupported)[/red]"}
     if ans.notice:
         err.print(f"[yellow]note:[/yellow] {escape(ans.notice)}")
+    conf = "" if ans.confidence is None else f"confidence {ans.confidence:.2f}"
     if ans.abstained:
-        out.print(f"[bold]{ans.answer}[/bold]")
+        out.print(f"[bold]{ans.answer}[/bold]" + (f" [dim]({conf})[/dim]" if conf else ""))
         if ans.closest:
             out.print("\nClosest passages:")
             for c in ans.closest:
@@ -89,6 +90,8 @@ def print_answer(ans: Answer, catalog) -> None:
         marks = "".join(f"[{n}]" for n in s.citations)
         out.print(s.text + (" " + marks if marks else ""), markup=False, end="")
         out.print(flags.get(s.support, ""))
+    if conf:
+        out.print(conf, style="dim")
     out.print("\nSources:")
     for c in ans.citations:
         doc = catalog.db.execute("SELECT publisher, date FROM documents WHERE doc_id=?", (c.doc_id,)).fetchone()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import threading
 from pathlib import Path
 from typing import Optional
@@ -83,7 +82,6 @@ def serve(
     port = port or s.serve.port
     creds = resolve_auth(auth, auth_file, host, insecure_no_auth)
     s.serve.host, s.serve.port = host, port
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
     import uvicorn
 

@@ -46,6 +46,7 @@ def draft_compound(parts: list[str], retrieve: Callable[[str], list[Hit]],
     sentences: list[DraftSentence] = []
     seen: set = set()
     missing: list[str] = []
+    confidences: list[float] = []
     for i, part in enumerate(parts):
         asked = part if i == 0 else with_context(part, parts[0])
         hits = retrieve(asked)
@@ -54,6 +55,8 @@ def draft_compound(parts: list[str], retrieve: Callable[[str], list[Hit]],
                 merged.append(h)
                 pos[h.chunk.chunk_id] = len(merged)
         d = draft(asked, hits)
+        if d.confidence is not None:
+            confidences.append(d.confidence)
         if d.abstained or not d.sentences:
             missing.append(part)
             continue
@@ -69,4 +72,5 @@ def draft_compound(parts: list[str], retrieve: Callable[[str], list[Hit]],
     notice = ""
     if missing:
         notice = "the sources don't answer this part of the question: " + "; ".join(f"“{m}”" for m in missing)
-    return Draft(sentences=sentences, notice=notice), merged
+    # the answer is as sure as its least sure part
+    return Draft(sentences=sentences, notice=notice, confidence=min(confidences) if confidences else None), merged

@@ -2,16 +2,10 @@
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass
 
 from .settings import DossierSettings
 
-# Offline and quiet everywhere: no hub downloads, no telemetry.
-for _k, _v in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
-               "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False", "TOKENIZERS_PARALLELISM": "false",
-               "DO_NOT_TRACK": "1"}.items():
-    os.environ.setdefault(_k, _v)
 
 
 @dataclass
@@ -26,10 +20,27 @@ class AppContext:
         return IndexService(s.data_dir, s.index, s.ingest, chroma_url=s.chroma_url or None)
 
 
+@functools.lru_cache(maxsize=2)
+def answer_scorer(model_dir=None):
+    """The answer-sentence scorer, loaded once per process (its ONNX session is shared by every answerer)."""
+    from .reader import AnswerScorer
+
+    return AnswerScorer(model_dir)
+
+
+def extractive_engine(answer, doc_text=None):
+    """The learned extractive engine configured by `answer` (AnswerSettings), sharing the process's scorer."""
+    from .engines.extractive import ExtractiveEngine
+    from .reader import AbstainModel
+
+    return ExtractiveEngine(answer_scorer(answer.reader_dir), AbstainModel.load(answer.reader_dir / "abstain.json" if answer.reader_dir else None),
+                            max_sentences=answer.max_sentences, max_sentences_why=answer.max_sentences_why,
+                            threshold=answer.abstain_threshold, doc_text=doc_text, rules=tuple(answer.rules))
+
+
 def build_answerer(app: AppContext):
     """The answer pipeline with both engines (the llm engine is built only when first used)."""
     from .answering import Answerer
-    from .engines.extractive import ExtractiveEngine
     from .verify import Verifier
 
     s = app.settings
@@ -37,8 +48,13 @@ def build_answerer(app: AppContext):
     embed = svc.embedder.embed
 
     def extractive():
-        return ExtractiveEngine(embed, max_sentences=s.answer.max_sentences, max_sentences_why=s.answer.max_sentences_why,
-                                min_relevance=s.answer.min_relevance, doc_text=svc.catalog.doc_text)
+        return extractive_engine(s.answer, svc.catalog.doc_text)
+
+    def rules():
+        from .engines.rules import RulesEngine
+
+        return RulesEngine(embed, max_sentences=s.answer.max_sentences, max_sentences_why=s.answer.max_sentences_why,
+                           min_relevance=s.answer.min_relevance, doc_text=svc.catalog.doc_text)
 
     def llm():
         from .engines.llm import LLMEngine
@@ -46,5 +62,5 @@ def build_answerer(app: AppContext):
         return LLMEngine(s.llm)
 
     verifier = Verifier(embed, s.answer.support_threshold, s.answer.partial_threshold)
-    return Answerer(svc.retriever, s.answer, {"extractive": extractive, "llm": llm}, verifier,
+    return Answerer(svc.retriever, s.answer, {"extractive": extractive, "rules": rules, "llm": llm}, verifier,
                     fallback_to_extractive=s.llm.fallback_to_extractive)

@@ -7,6 +7,7 @@ Settings are passed as arguments; nothing reads a global.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,12 +17,15 @@ from dossier.ingest.settings import IngestSettings
 
 
 class AnswerSettings(BaseModel):
-    engine: str = Field("extractive", description="Default answer engine: 'extractive' (offline) or 'llm'.")
+    engine: str = Field("extractive", description="Default answer engine: 'extractive' (offline, learned), 'rules' (the former rule-based extractive engine) or 'llm'.")
     k: int = Field(6, ge=1, le=50, description="Passages retrieved for an answer.")
     strict: bool = Field(False, description="Drop answer sentences the verifier marks unsupported; abstain if none survive.")
     max_sentences: int = Field(3, ge=1, le=12, description="Most sentences in an extractive answer to a factoid question.")
     max_sentences_why: int = Field(5, ge=1, le=20, description="Most sentences for why/what-concerns questions.")
-    min_relevance: float = Field(0.35, ge=0, le=1, description="Least question-sentence relevance an extractive answer sentence needs.")
+    min_relevance: float = Field(0.35, ge=0, le=1, description="Least question-sentence relevance a 'rules' engine answer sentence needs.")
+    reader_dir: Optional[Path] = Field(None, description="Folder of the answer-sentence scorer and its abstention model (default: the committed app/models/reader).")
+    rules: list[str] = Field(["speaker", "premise"], description="Hand-written rules the extractive engine keeps (each earned its place in the README's ablation): 'speaker', 'premise'.")
+    abstain_threshold: Optional[float] = Field(None, ge=0, le=1, description="Confidence under which the extractive engine abstains (default: the threshold fitted on SQuAD dev articles, in abstain.json).")
     support_threshold: float = Field(0.72, ge=0, le=1, description="Verifier score at or above which a sentence is 'supported' (fitted by `dossier eval calibrate`).")
     partial_threshold: float = Field(0.4, ge=0, le=1, description="Verifier score at or above which a sentence is 'partial'.")
 

@@ -319,3 +319,114 @@ def judge_cmd(
     out.print(f"calls {st['calls']}, cache hits {st['cache_hits']}, retries {st['retries']}, "
               f"parse failures {st['parse_failures']}, endpoint errors {st['errors']}")
     return 0
+
+
+# --- the learned answer scorer and the SQuAD benchmark -------------------------------------------------
+_EXTERNAL = Path(__file__).resolve().parents[2] / "shared" / "external"
+
+
+@eval_app.command("squad-convert")
+def squad_convert_cmd(
+    external: Path = typer.Option(_EXTERNAL, "--external", help="Folder with the SQuAD 2.0 files (shared/external)."),
+    out_dir: Path = typer.Option(_EVAL_DIR / "datasets", "--out", help="Dataset folder."),
+    as_json: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
+):
+    """Write the SQuAD dev and test articles as eval datasets (squad-dev/test.jsonl, corpus sidecars, article
+    texts). Training articles are never written: they are the answer scorer's."""
+    from . import squad
+
+    written = {}
+    for split in ("dev", "test"):
+        try:
+            path, n = squad.write_dataset(external, split, out_dir)
+        except (FileNotFoundError, ValueError) as exc:
+            raise _user_error(str(exc)) from exc
+        written[split] = {"dataset": str(path), "items": n}
+    path, n = squad.write_smoke(out_dir)
+    written["smoke"] = {"dataset": str(path), "items": n}
+    _emit(written) if as_json else out.print("\n".join(f"{s}: {w['items']} items -> {w['dataset']}" for s, w in written.items()))
+
+
+@eval_app.command("train-reader")
+def train_reader_cmd(
+    external: Path = typer.Option(_EXTERNAL, "--external", help="Folder with the SQuAD 2.0 files (shared/external)."),
+    out_dir: Path = typer.Option(Path("app/models/reader"), "--out", help="Where the int8 ONNX scorer goes."),
+    epochs: float = typer.Option(1.0, "--epochs", min=0.01, help="Training epochs."),
+    seed: int = typer.Option(13, "--seed", help="Random seed (pairs, shuffling, initialisation)."),
+    max_pairs: Optional[int] = typer.Option(None, "--max-pairs", min=1, help="Only the first N training pairs (a quick check)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the training record as JSON."),
+):
+    """Fine-tune the answer-sentence scorer (a cross-encoder from the bundled MiniLM) on the SQuAD training
+    articles, export it to ONNX and quantize it to int8. Reproduces the committed weights (about 20 min on
+    2 CPU cores); then run `dossier eval fit-abstain`."""
+    from .train_reader import TrainConfig, train
+
+    cfg = TrainConfig(external=external, out=out_dir, epochs=epochs, seed=seed, max_pairs=max_pairs)
+    try:
+        record = train(cfg, progress=(lambda m: None) if as_json else (lambda m: err.print(m)))
+    except (FileNotFoundError, ValueError) as exc:
+        raise _user_error(str(exc)) from exc
+    if as_json:
+        _emit(record)
+
+
+@eval_app.command("fit-abstain")
+def fit_abstain_cmd(
+    ctx: typer.Context,
+    work: Path = typer.Option(_EVAL_DIR / "runs" / "squad", "--work", help="Folder for the dev-article store (reused)."),
+    subset: Optional[int] = typer.Option(None, "--subset", min=1, help="Only the first N dev questions."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Where abstain.json goes (default: the scorer's folder)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the fit's figures as JSON."),
+):
+    """Fit the extractive engine's abstention model and threshold on the SQuAD dev articles."""
+    from dossier.app.reader import MODEL_DIR
+
+    from . import fit_abstain
+
+    settings = _settings(ctx)
+    with _progress("fit-abstain", as_json) as bar:
+        task = bar.add_task("", total=None)
+        rows = fit_abstain.collect("dev", work, settings=settings, subset=subset,
+                                   progress=lambda what, d, t: bar.update(task, completed=d, total=t, description=what))
+    model, stats = fit_abstain.fit(rows, fitted_on=f"SQuAD 2.0 dev articles {', '.join(sorted({r.id.split('-')[0] for r in rows}))}")
+    fit_abstain.write(model, stats, out_dir or settings.answer.reader_dir or MODEL_DIR)
+    if as_json:
+        _emit(stats)
+        return
+    out.print(f"{stats['n']} dev questions: threshold {stats['threshold']:.3f}, dev overall {stats['dev_overall_at_threshold']:.3f}, "
+              f"AUC confidence {_fmt(stats['auc_confidence'])} (top score alone {_fmt(stats['auc_top_score_alone'])})")
+
+
+@eval_app.command("squad")
+def squad_cmd(
+    ctx: typer.Context,
+    split: str = typer.Option("test", "--split", help="dev or test (test: articles no training or tuning touched)."),
+    engines: List[str] = typer.Option(["extractive", "rules"], "--engine", help="Engines to score (repeatable)."),
+    baselines: List[str] = typer.Option(["always-abstain", "best-cosine", "llama-index"], "--baseline",
+                                        help="Baselines (repeatable; 'none' for none)."),
+    subset: Optional[int] = typer.Option(None, "--subset", min=1, help="Only the first N questions."),
+    k: int = typer.Option(6, "--k", min=1, max=50, help="Passages retrieved per question."),
+    work: Path = typer.Option(_EVAL_DIR / "runs" / "squad", "--work", help="Folder for the store (reused) and the report."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+):
+    """SQuAD 2.0 open book: engines and baselines side by side on one store (has_ans, cited, no_ans, overall,
+    median answer words, bootstrap CIs). Writes squad-report.{md,json} and squad-records.json under --work."""
+    from . import squad_bench
+
+    if split not in ("dev", "test"):
+        raise _user_error(f"--split: expected dev or test, got {split!r}")
+    settings = _settings(ctx)
+    with _progress("squad", as_json) as bar:
+        task = bar.add_task("", total=None)
+        try:
+            report = squad_bench.run_squad(split, engines=tuple(engines), baselines=tuple(b for b in baselines if b != "none"), subset=subset, k=k,
+                                           work=work, settings=settings,
+                                           progress=lambda what, d, t: bar.update(task, completed=d, total=t, description=what))
+        except (FileNotFoundError, ValueError) as exc:
+            raise _user_error(str(exc)) from exc
+    squad_bench.write(report, work / split)
+    if as_json:
+        _emit({k2: v for k2, v in report.items() if k2 != "records"})
+        return
+    out.print(squad_bench.markdown(report))
+    out.print(f"report: {work / split / 'squad-report.md'}")

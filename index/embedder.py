@@ -5,7 +5,6 @@ Backends (IndexSettings.embed_backend): 'torch' runs it with sentence-transforme
 never import torch or sentence_transformers (except to build the ONNX file once)."""
 from __future__ import annotations
 
-import importlib.util
 import os
 import threading
 from pathlib import Path

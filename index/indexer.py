@@ -11,7 +11,6 @@ import hashlib
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from itertools import islice
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path

@@ -96,8 +96,8 @@ def export_fp32(model_dir: Path, out: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def quantize_int8(fp32: Path, out: Path) -> None:
-    """Quantize in a private folder: onnxruntime writes intermediate files next to its input
+def quantize_int8(fp32: Path, out: Path, op_types: tuple[str, ...] = ("MatMul",)) -> None:
+    """int8 dynamic quantization of `op_types` (per output channel). Quantize in a private folder: onnxruntime writes intermediate files next to its input
     (`*-inferred.onnx`), which two processes building at once would share."""
     import logging
     import shutil
@@ -114,7 +114,7 @@ def quantize_int8(fp32: Path, out: Path) -> None:
         except OSError:
             shutil.copyfile(fp32, src)
         quantize_dynamic(str(src), str(work / "int8.onnx"), weight_type=QuantType.QInt8, per_channel=True,
-                         op_types_to_quantize=["MatMul"])
+                         op_types_to_quantize=list(op_types))
         os.replace(work / "int8.onnx", out)
     finally:
         logging.disable(logging.NOTSET)

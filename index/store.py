@@ -3,14 +3,12 @@
 mismatch."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 from .errors import EmbedderMismatch, StoreUnavailable
 
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
 @dataclass

@@ -10,7 +10,7 @@ import pytest
 from dossier.app.answer_models import ABSTAIN_TEXT, Draft, DraftSentence, Turn
 from dossier.app.answering import Answerer
 from dossier.app.engines.base import EngineError
-from dossier.app.engines.extractive import ExtractiveEngine
+from dossier.app.context import extractive_engine
 from dossier.app.settings import AnswerSettings, LLMSettings
 from dossier.app.verify import Verifier
 
@@ -26,7 +26,7 @@ def make_answerer(svc, *, llm_url: str | None = None, fallback: bool = False, ti
 
         return LLMEngine(LLMSettings(base_url=llm_url or "http://127.0.0.1:9/v1", max_tokens=96, timeout_s=timeout_s))
 
-    return Answerer(svc.retriever, settings, {"extractive": lambda: ExtractiveEngine(embed, doc_text=svc.catalog.doc_text), "llm": llm},
+    return Answerer(svc.retriever, settings, {"extractive": lambda: extractive_engine(settings, svc.catalog.doc_text), "llm": llm},
                     Verifier(embed, settings.support_threshold, settings.partial_threshold), fallback_to_extractive=fallback)
 
 

@@ -1,4 +1,4 @@
-"""What the extractive engine must understand about a question, checked on text written for these tests
+"""What the rule-based extractive engine (`--engine rules`, the former default) must understand about a question, checked on text written for these tests
 (not the dev set): compound questions, "which article", quote speakers and continuations, the verb a
 question turns on, and premises that the sources contradict. Real bundled embedder, embedded Chroma."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 
 from dossier.app.answering import Answerer
 from dossier.app.compound import split_compound
-from dossier.app.engines.extractive import ExtractiveEngine
+from dossier.app.engines.rules import RulesEngine
 from dossier.app.question import PERSON, analyze, split_context, with_context
 from dossier.app.settings import AnswerSettings
 from dossier.app.verify import Verifier
@@ -59,7 +59,7 @@ def rules(tmp_path_factory, shared_embedder):
     assert report.counts() == {"ingested": 2}, report.to_dict()
     settings = AnswerSettings()
     embed = svc.embedder.embed
-    answerer = Answerer(svc.retriever, settings, {"extractive": lambda: ExtractiveEngine(embed, doc_text=svc.catalog.doc_text)},
+    answerer = Answerer(svc.retriever, settings, {"extractive": lambda: RulesEngine(embed, doc_text=svc.catalog.doc_text)},
                         Verifier(embed, settings.support_threshold, settings.partial_threshold))
     return svc, answerer
 

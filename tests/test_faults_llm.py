@@ -14,7 +14,7 @@ import pytest
 
 from dossier.app.answering import Answerer
 from dossier.app.engines.base import EngineError
-from dossier.app.engines.extractive import ExtractiveEngine
+from dossier.app.context import extractive_engine
 from dossier.app.settings import AnswerSettings, LLMSettings
 from dossier.app.verify import Verifier
 
@@ -125,7 +125,7 @@ def _answerer(svc, base_url: str, fallback: bool) -> Answerer:
 
         return LLMEngine(LLMSettings(base_url=base_url, timeout_s=TIMEOUT_S, max_tokens=64))
 
-    return Answerer(svc.retriever, settings, {"extractive": lambda: ExtractiveEngine(embed), "llm": llm},
+    return Answerer(svc.retriever, settings, {"extractive": lambda: extractive_engine(settings), "llm": llm},
                     Verifier(embed, settings.support_threshold, settings.partial_threshold), fallback_to_extractive=fallback)
 
 

@@ -26,7 +26,7 @@ from dossier.index.errors import StoreInUse
 from dossier.index.indexer import Ingestor
 from tests.conftest import REPO, SEED, SEED_MANIFEST
 
-DOSSIER = [sys.executable, "-c", "from app.cli import main; main()"]
+DOSSIER = [sys.executable, "-c", "from dossier.cli import main; main()"]
 IN_USE = re.compile(r"^error: store in use by pid (\d+); use the app/API or --chroma-url$")
 
 

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from dossier.app.answering import Answerer
-from dossier.app.engines.extractive import ExtractiveEngine
+from dossier.app.context import extractive_engine
 from dossier.app.settings import AnswerSettings
 from dossier.app.verify import Verifier
 from dossier.index.indexer import Ingestor
@@ -54,7 +54,7 @@ def hostile(tmp_path_factory, shared_embedder):
     assert report.counts() == {"ingested": 4}, report.to_dict()
     settings = AnswerSettings()
     embed = svc.embedder.embed
-    answerer = Answerer(svc.retriever, settings, {"extractive": lambda: ExtractiveEngine(embed)},
+    answerer = Answerer(svc.retriever, settings, {"extractive": lambda: extractive_engine(settings)},
                         Verifier(embed, settings.support_threshold, settings.partial_threshold))
     return SimpleNamespace(svc=svc, answerer=answerer, verifier=Verifier(embed))
 

@@ -174,3 +174,17 @@ def test_project_code_and_tests_import_the_layers_through_dossier_only():
                 [n.module] if isinstance(n, ast.ImportFrom) and n.level == 0 and n.module else [])
             bare += [f"{f.relative_to(REPO)}: {m}" for m in names if m.split(".")[0] in SUBPACKAGES]
     assert bare == []
+
+
+def test_importing_modules_leaves_the_environment_alone():
+    """Offline and telemetry variables are set once by the entry points (ingest.runtime), not at import."""
+    code = ("import os, pkgutil, importlib, dossier\n"
+            "before = dict(os.environ)\n"
+            "import dossier.app.cli, dossier.app.context, dossier.index.store, dossier.index.embedder, dossier.eval.cli, "
+            "dossier.eval.bench.cli, dossier.app.server\n"
+            "changed = sorted(k for k in set(before) | set(os.environ) if before.get(k) != os.environ.get(k))\n"
+            "print(changed)\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180,
+                       env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"}, cwd="/")
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert p.stdout.strip().splitlines()[-1] == "[]", p.stdout

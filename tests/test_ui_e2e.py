@@ -24,7 +24,7 @@ SHOTS = REPO / "test-artifacts" / "screenshots"
 CHROMIUM = os.environ.get("DOSSIER_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-DOSSIER = [sys.executable, "-c", "from app.cli import main; main()"]
+DOSSIER = [sys.executable, "-c", "from dossier.cli import main; main()"]
 TIMEOUT_MS = 30_000
 
 UPLOAD_TEXT = (

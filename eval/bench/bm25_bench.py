@@ -67,4 +67,7 @@ def extrapolate_1m(rows: list[dict]) -> str:
 
 
 if __name__ == "__main__":
+    from dossier.ingest.runtime import apply_process_settings
+
+    apply_process_settings()
     main()

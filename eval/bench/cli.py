@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shlex
 import shutil
 import sys
@@ -19,9 +18,6 @@ SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 DEFAULT_WORK = Path(".bench")
 DEFAULT_OUT = Path("eval/bench-results")
 
-for _k, _v in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
-               "TOKENIZERS_PARALLELISM": "false", "DO_NOT_TRACK": "1"}.items():
-    os.environ.setdefault(_k, _v)
 
 
 def parse_size(s: str | int) -> int:

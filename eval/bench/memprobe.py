@@ -48,4 +48,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    from dossier.ingest.runtime import apply_process_settings
+
+    apply_process_settings()
     main()

@@ -1,0 +1,61 @@
+"""Candidate answer sentences: every sentence of the retrieved passages that could be quoted as an answer,
+with its exact document span. Shared by the extractive engines."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+from dossier.index.retrieval import Hit
+from dossier.ingest.sentences import sentence_spans
+
+from ..injection import is_instruction
+from ..textutil import fold
+
+BOILER = re.compile(r"^(read more|recent stories|subscribe|share|follow us|click here|\(read more|#)", re.I)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    passage: int  # 1-based position in the retrieved passages
+    hit: Hit
+    start: int  # document offsets
+    end: int
+    text: str
+    prev: tuple[int, int, str] | None  # the previous sentence in the chunk (document span, text)
+    next_text: str
+
+
+def title_of(h: Hit) -> str:
+    return str((h.doc or {}).get("title") or "")
+
+
+def heading_like(s: str) -> bool:
+    """Headings and bylines: no sentence punctuation and mostly capitalised words."""
+    ws = [w for w in re.findall(r"[^\W\d_][\w’'-]*", s) if w.lower() not in ("of", "the", "and", "a", "an", "in", "on", "for", "to", "its", "is")]
+    if not ws or s.rstrip()[-1:] in ".!?”\"":
+        return False
+    return sum(w[0].isupper() for w in ws) >= 0.8 * len(ws) and len(ws) > 1 and ":" not in s
+
+
+def candidate_sentences(passages: list[Hit]) -> Iterator[Sentence]:
+    """Sentences of the passages, each document span once, minus what never answers: fragments under three
+    words, boilerplate, headings, the document's title line, and instructions planted in a source (data,
+    never an answer)."""
+    seen: set[tuple[str, int]] = set()
+    for i, h in enumerate(passages, 1):
+        text = h.chunk.text
+        title = title_of(h)
+        spans = sentence_spans(text)
+        for j, (a, b) in enumerate(spans):
+            s = text[a:b]
+            key = (h.chunk.doc_id, h.chunk.start + a)
+            if key in seen or len(s.split()) < 3 or BOILER.match(s) or heading_like(s) or is_instruction(s):
+                continue
+            if (title and fold(s.strip()) == fold(title.strip())) or (
+                    h.chunk.start + a == 0 and s.rstrip()[-1:] not in ".!?”\"" and ":" not in s):
+                continue  # the document's title line names the document; it answers nothing
+            seen.add(key)
+            prev = (h.chunk.start + spans[j - 1][0], h.chunk.start + spans[j - 1][1], text[spans[j - 1][0]:spans[j - 1][1]]) if j > 0 else None
+            nxt = text[spans[j + 1][0]:spans[j + 1][1]] if j + 1 < len(spans) else ""
+            yield Sentence(i, h, h.chunk.start + a, h.chunk.start + b, s, prev, nxt)
