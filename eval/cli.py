@@ -373,12 +373,13 @@ def train_reader_cmd(
 @eval_app.command("fit-abstain")
 def fit_abstain_cmd(
     ctx: typer.Context,
-    work: Path = typer.Option(_EVAL_DIR / "runs" / "squad", "--work", help="Folder for the dev-article store (reused)."),
+    work: Path = typer.Option(_EVAL_DIR / "runs" / "squad", "--work", help="Folder for the dev stores (reused)."),
     subset: Optional[int] = typer.Option(None, "--subset", min=1, help="Only the first N dev questions."),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Where abstain.json goes (default: the scorer's folder)."),
     as_json: bool = typer.Option(False, "--json", help="Print the fit's figures as JSON."),
 ):
-    """Fit the extractive engine's abstention model and threshold on the SQuAD dev articles."""
+    """Fit the extractive engine's abstention model and threshold on the dev data (SQuAD dev articles and
+    seed-dev, equal weight; never the test articles, seed-probe or seed-heldout)."""
     from dossier.app.reader import MODEL_DIR
 
     from . import fit_abstain
@@ -386,9 +387,11 @@ def fit_abstain_cmd(
     settings = _settings(ctx)
     with _progress("fit-abstain", as_json) as bar:
         task = bar.add_task("", total=None)
-        rows = fit_abstain.collect("dev", work, settings=settings, subset=subset,
-                                   progress=lambda what, d, t: bar.update(task, completed=d, total=t, description=what))
-    model, stats = fit_abstain.fit(rows, fitted_on=f"SQuAD 2.0 dev articles {', '.join(sorted({r.id.split('-')[0] for r in rows}))}")
+        rows = []
+        for name in fit_abstain.DEV_SETS:
+            rows += fit_abstain.collect(name, work, settings=settings, subset=subset,
+                                        progress=lambda what, d, t: bar.update(task, completed=d, total=t, description=what))
+    model, stats = fit_abstain.fit(rows, fitted_on="dev data: SQuAD 2.0 dev articles (Steam_engine, Force) and seed-dev, equal weight")
     fit_abstain.write(model, stats, out_dir or settings.answer.reader_dir or MODEL_DIR)
     if as_json:
         _emit(stats)

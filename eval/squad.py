@@ -118,12 +118,14 @@ def key_words(text: str) -> set[str]:
 
 
 def training_pairs(arts: list[Article], *, seed: int = 13, same_paragraph_negatives: int = 2,
-                   max_questions: int | None = None) -> list[tuple[str, str, float]]:
+                   max_questions: int | None = None, hard: bool = False) -> list[tuple[str, str, float]]:
     """(question, sentence, label) pairs. Answerable questions: the sentence holding the answer (1), up to
     `same_paragraph_negatives` other sentences of its paragraph (0), and the sentence of another paragraph
     of the article sharing most key words with the question (0: what retrieval brings next to the answer).
     Unanswerable questions: the sentence holding the "plausible answer" (0, the hard negative), one other
-    sentence of the paragraph and the closest sentence of another paragraph (0)."""
+    sentence of the paragraph and the closest sentence of another paragraph (0). `hard`: the other
+    sentences of the paragraph are those sharing most key words with the question, not random ones, and
+    an unanswerable question gets two of them."""
     rng = random.Random(seed)
     pairs: list[tuple[str, str, float]] = []
     for art in arts:
@@ -139,11 +141,13 @@ def training_pairs(arts: list[Article], *, seed: int = 13, same_paragraph_negati
             hit = _containing(sp, starts[0]) if starts else None
             if hit is not None:
                 pairs.append((q.question, ps[hit], 0.0 if q.impossible else 1.0))
+            qw = key_words(q.question)
             others = [i for i in range(len(ps)) if i != hit]
             rng.shuffle(others)
-            for i in others[: (1 if q.impossible else same_paragraph_negatives)]:
+            if hard:
+                others.sort(key=lambda i: -len(qw & words[q.paragraph][i]))
+            for i in others[: (same_paragraph_negatives if hard or not q.impossible else 1)]:
                 pairs.append((q.question, ps[i], 0.0))
-            qw = key_words(q.question)
             best, best_n = None, 0
             for pi, pw in enumerate(words):
                 if pi == q.paragraph:

