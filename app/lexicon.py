@@ -2,9 +2,8 @@
 mark an organisation's name. Each is a tuple of words (so a caller can build its own pattern) and,
 where callers share a pattern, the compiled pattern itself.
 
-Users: app/ui/starters.py (ATTRIBUTION_VERBS). The engines (app/engines/extractive.py, rules.py) and
-app/question.py still carry their own copies of SAID_PRONOUN / SPEECH / ORG_WORDS / STATEMENT_VERBS;
-they are meant to import them from here.
+Users: app/ui/starters.py (ATTRIBUTION_VERBS), app/question.py (STATEMENT_VERBS), the engines
+(SAID_PRONOUN, SPEECH, ORG).
 """
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .lexicon import STATEMENT_VERBS, words_pattern
 from .textutil import STOPWORDS, content_stems, fold, names, numbers
 
 # answer types
@@ -153,8 +154,7 @@ _DETERMINERS = {"the", "a", "an", "its", "his", "her", "their", "this", "that", 
 _WEAK_VERBS = {"do", "did", "does", "say", "said", "says", "make", "made", "have", "has", "had", "get", "got", "go", "went",
                "come", "came", "take", "took", "use", "used", "happen", "happened", "mean", "meant"}
 _ORDINALS = re.compile(r"\b(second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|runner-up)\b")
-_STATEMENT = re.compile(r"\b(say|said|says|add|added|adds|argue|argued|argues|write|wrote|writes|warn|warned|caveat|claim|claimed|"
-                        r"tell|told|describe|described|comment|commented|respond|responded|reply|replied|call|called)\b")
+_STATEMENT = words_pattern(STATEMENT_VERBS)
 
 
 def _predicate(q: str) -> str:

@@ -49,8 +49,6 @@ __all__ = [
     "token_f1",
     "AbstentionMetrics",
     "abstention_metrics",
-    "citation_recall",
-    "citation_precision",
     "gold_citation_precision_recall",
     "quote_exactness",
     "marker_numbers",
@@ -270,52 +268,6 @@ def _citations_by_n(answer: Mapping[str, Any]) -> dict[int, Mapping[str, Any]]:
 
 def _sentence_refs(sentence: Mapping[str, Any]) -> list[int]:
     return list(dict.fromkeys(int(n) for n in sentence.get("citations") or []))
-
-
-def citation_recall(answer: Mapping[str, Any], supports: SupportFn) -> float | None:
-    """ALCE citation recall: fraction of sentences supported by the union of their citations.
-
-    A sentence citing nothing (or only numbers with no citation entry) is not supported.
-    No sentences (e.g. an abstention) -> None.
-    """
-    sentences = answer.get("sentences") or []
-    if not sentences:
-        return None
-    by_n = _citations_by_n(answer)
-    ok = 0
-    for s in sentences:
-        passages = [by_n[n]["passage"] for n in _sentence_refs(s) if n in by_n]
-        ok += bool(passages) and bool(supports(s["text"], passages))
-    return ok / len(sentences)
-
-
-def citation_precision(answer: Mapping[str, Any], supports: SupportFn) -> float | None:
-    """ALCE citation precision over (sentence, cited n) pairs.
-
-    Citation ``c`` of sentence ``s`` with cited set ``C`` is imprecise iff ``C`` does not
-    support ``s``, or (``c`` alone does not support ``s`` and ``C - {c}`` still does).  A
-    cited number with no citation entry is imprecise.  Repeated numbers in one sentence
-    count once.  No pairs at all -> None.
-    """
-    by_n = _citations_by_n(answer)
-    total = precise = 0
-    for s in answer.get("sentences") or []:
-        refs = _sentence_refs(s)
-        total += len(refs)
-        valid = [n for n in refs if n in by_n]
-        if not valid:
-            continue
-        text = s["text"]
-        if not supports(text, [by_n[n]["passage"] for n in valid]):
-            continue
-        for n in valid:
-            if supports(text, [by_n[n]["passage"]]):
-                precise += 1
-                continue
-            rest = [by_n[m]["passage"] for m in valid if m != n]
-            if not (rest and supports(text, rest)):
-                precise += 1
-    return precise / total if total else None
 
 
 def gold_citation_precision_recall(

@@ -62,10 +62,6 @@ ANSWER_METRICS: list[Metric] = [
            help="abstained on an unanswerable or false-premise question (higher is better)"),
     Metric("over_abstention", "Over-abstention on answerable", "abstention", "answerable", higher_is_better=False,
            help="abstained (or failed) on an answerable question (lower is better)"),
-    Metric("citation_recall", "Citation recall (ALCE)", "citation", "answerable",
-           help="answer sentences supported by the union of their citations (verifier as judge)"),
-    Metric("citation_precision", "Citation precision (ALCE)", "citation", "answerable",
-           help="(sentence, citation) pairs where the citation is needed and helps (verifier as judge)"),
     Metric("gold_citation_precision", "Gold citation precision", "citation", "gold",
            help="citations overlapping a gold span"),
     Metric("gold_citation_recall", "Gold citation recall", "citation", "gold",
@@ -83,7 +79,8 @@ ANSWER_METRICS: list[Metric] = [
 ]
 
 # Metrics shown per tag and in the headline table.
-HEADLINE = ("correct", "abstention", "over_abstention", "citation_precision", "citation_recall", "quote_exactness")
+# (citation accuracy is measured against gold spans only: the run's own verifier as judge would grade itself)
+HEADLINE = ("correct", "abstention", "over_abstention", "gold_citation_precision", "gold_citation_recall", "quote_exactness")
 
 
 def all_metrics(k: int) -> list[Metric]:
@@ -126,8 +123,6 @@ def score_item(record: Mapping[str, Any], answer: Mapping[str, Any], retrieved: 
         scores["correct"] = scores["token_f1"] = scores["over_abstention"] = None
         scores["abstention"] = float(abstained)
     answered = not abstained
-    scores["citation_recall"] = M.citation_recall(answer, supports) if answered else None
-    scores["citation_precision"] = M.citation_precision(answer, supports) if answered else None
     if answered and gold:
         p, r = M.gold_citation_precision_recall(answer, gold)
     else:

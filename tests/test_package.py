@@ -188,3 +188,31 @@ def test_importing_modules_leaves_the_environment_alone():
                        env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"}, cwd="/")
     assert p.returncode == 0, p.stderr[-2000:]
     assert p.stdout.strip().splitlines()[-1] == "[]", p.stdout
+
+
+def test_pip_install_beside_a_package_named_app_leaves_both_working(tmp_path):
+    """A user's own top-level `app` package and dossier installed into one fresh venv: both import, the
+    wheel carries the data the package reads, and uninstalling dossier leaves `app` alone."""
+    venv, user = tmp_path / "venv", tmp_path / "userapp"
+    (user / "app").mkdir(parents=True)
+    (user / "app" / "__init__.py").write_text("VALUE = 'theirs'\n")
+    (user / "pyproject.toml").write_text('[project]\nname = "userapp"\nversion = "1"\n[tool.setuptools]\npackages = ["app"]\n')
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    dist = tmp_path / "dist"  # wheels built here with this environment's setuptools: nothing is downloaded
+    for src in (user, REPO):
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(dist), str(src)],
+                       check=True, timeout=600, capture_output=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", "--no-index"]
+    subprocess.run(pip + sorted(str(w) for w in dist.glob("userapp-*.whl")), check=True, timeout=300, capture_output=True)
+    subprocess.run(pip + sorted(str(w) for w in dist.glob("dossier-*.whl")), check=True, timeout=300, capture_output=True)
+    probe = ("import app, dossier, os\n"
+             "base = os.path.dirname(dossier.__file__)\n"
+             "need = ['app/models/reader/model.onnx', 'app/models/reader/abstain.json', 'eval/calibration.json',\n"
+             "        'eval/baselines.toml', 'eval/datasets/squad-smoke.jsonl', 'app/engines/extractive.py']\n"
+             "print(app.VALUE, all(os.path.exists(os.path.join(base, p)) for p in need), 'site-packages' in base)\n")
+    out = subprocess.run([str(venv / "bin" / "python"), "-c", probe], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert out.stdout.split() == ["theirs", "True", "True"], out.stderr[-1500:]
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "uninstall", "-y", "-q", "dossier"], check=True, timeout=120)
+    after = subprocess.run([str(venv / "bin" / "python"), "-c", "import app; print(app.VALUE)"], capture_output=True, text=True,
+                           timeout=60, cwd=tmp_path)
+    assert after.stdout.strip() == "theirs"

@@ -75,7 +75,7 @@ def test_threshold_maximises_overall_accuracy():
     answerable = np.array([True, True, True, False, False])
     correct = np.array([True, True, False, False, False])
     t, acc = best_threshold(p, answerable, correct)
-    assert 0.3 < t <= 0.8 and acc == pytest.approx(0.8)  # answer the two right ones, abstain on the rest
+    assert 0.2 < t <= 0.8 and acc == pytest.approx(0.8)  # answer the two right ones, abstain on the unanswerable
 
 
 def test_model_card_states_data_hashes_and_figures():

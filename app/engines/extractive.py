@@ -186,8 +186,8 @@ class ExtractiveEngine:
         return Scored(c, 0.0, own=sum(t in own_stems for t in terms) / len(terms), near=sum(t in ctx for t in terms) / len(terms))
 
     def _select(self, info, scored: list[Scored]) -> list[Scored]:
-        """The best sentence, then those scored within `close` of it (why/how/list questions take more),
-        none repeating a chosen one."""
+        """The best sentence, then those scored within `close` of it (why/how/list questions take more), best
+        first, none repeating a chosen one."""
         limit = self.max_sentences_why if info.qtype in (EXPLAIN, LIST) else self.max_sentences
         top = scored[0]
         chosen = [top]
@@ -197,8 +197,7 @@ class ExtractiveEngine:
             if any(_overlap(s.sent, o.sent) for o in chosen):
                 continue
             chosen.append(s)
-        # in document order within each document, as a reader would quote them
-        return sorted(chosen, key=lambda s: (chosen.index(next(o for o in chosen if o.sent.hit.chunk.doc_id == s.sent.hit.chunk.doc_id)), s.sent.start))
+        return chosen  # best first: the sentence that answers best leads
 
     def _doc(self, doc_id: str) -> str | None:
         docs = self._call.docs

@@ -18,6 +18,7 @@ a.cite:hover { background: rgba(37, 99, 235, .12); }
 .abstain-sub { opacity: .8; font-size: .92em; }
 ul.closest { margin-top: .3em; font-size: .92em; }
 .notice, .error { margin-top: .4em; font-size: .9em; opacity: .9; }
+.confidence { margin-top: .3em; font-size: .8em; opacity: .7; }
 .error { color: #b91c1c; }
 .thinking, .streaming { opacity: .85; }
 .cursor { animation: blink 1s steps(1) infinite; }

@@ -50,7 +50,7 @@ def build_ui(svc: UIServices) -> gr.Blocks:
         # --- settings drawer -------------------------------------------------------------------
         with gr.Sidebar(label="Answer settings", open=False, position="left", elem_id="settings"):
             gr.Markdown("### Answer settings")
-            engine = gr.Radio(["extractive", "llm"], value=s.answer.engine, label="Engine",
+            engine = gr.Radio(["extractive", "rules", "llm"], value=s.answer.engine, label="Engine",
                               info="extractive: verbatim source sentences (offline). llm: the configured model, streamed.",
                               elem_id="engine")
             strict = gr.Checkbox(value=s.answer.strict, label="Strict: drop sentences the verifier can't support", elem_id="strict")

@@ -69,6 +69,8 @@ _ANSWER = (
     '{% if s.marks %} {% for n in s.marks %}{{ cite(turn, n) }}{% endfor %}{% endif %}'
     '{% if s.note %} <sup class="flag {{ s.note[0] }}" title="{{ s.note[2] }}">⚠ {{ s.note[1] }}</sup>{% endif %}'
     '{% else %}{{ answer|chat }}{% endfor %}'
+    '{% if confidence is not none %}<div class="confidence" title="The engine\'s estimate that this answers the question">'
+    'confidence {{ "%.2f"|format(confidence) }}</div>{% endif %}'
     '{% if notice %}<div class="notice">{{ notice|chat }}</div>{% endif %}'
 )
 _ABSTENTION = (
@@ -133,7 +135,8 @@ def answer_message(answer: Answer, turn: int) -> str:
     known = {c.n for c in answer.citations}
     sentences = [{"text": s.text, "support": s.support, "note": _SUPPORT_NOTE.get(s.support),
                   "marks": [n for n in s.citations if n in known]} for s in answer.sentences]
-    return _render(_ANSWER, sentences=sentences, turn=turn, answer=answer.answer, notice=answer.notice)
+    return _render(_ANSWER, sentences=sentences, turn=turn, answer=answer.answer, notice=answer.notice,
+                   confidence=answer.confidence)
 
 
 def abstention_message(answer: Answer, turn: int) -> str:
