@@ -107,34 +107,15 @@ def train(cfg: TrainConfig, progress=print) -> dict:
 
 
 def export_int8(hf_dir: Path, out: Path, max_length: int) -> None:
-    """ONNX export of the classifier's logit, then int8 dynamic quantization (MatMul, per channel, as
-    for the embedder), plus the tokenizer and the reader's own config."""
-    import warnings
-
-    import torch
+    """ONNX export of the classifier's logit, then int8 dynamic quantization (per channel, MatMul and
+    Gather), plus the tokenizer and the reader's own config."""
     from transformers import AutoModelForSequenceClassification
 
-    from dossier.index.onnx_embed import quantize_int8
+    from dossier.index.onnx_embed import export_bert, quantize_int8
 
-    model = AutoModelForSequenceClassification.from_pretrained(str(hf_dir), local_files_only=True).eval()
-
-    class _Logit(torch.nn.Module):
-        def __init__(self, m):
-            super().__init__()
-            self.m = m
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.m(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).logits[:, 0]
-
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    sample = tuple(torch.ones(2, 16, dtype=torch.long) if n != "token_type_ids" else torch.zeros(2, 16, dtype=torch.long)
-                   for n in names)
+    model = AutoModelForSequenceClassification.from_pretrained(str(hf_dir), local_files_only=True)
     fp32 = out / "model-fp32.onnx"
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(_Logit(model), sample, str(fp32), input_names=names, output_names=["logit"],
-                          dynamic_axes={**{n: {0: "batch", 1: "seq"} for n in names}, "logit": {0: "batch"}},
-                          opset_version=17, dynamo=False)
+    export_bert(model, fp32, "logit", lambda o: o.logits[:, 0], {0: "batch"})
     # MatMul and Gather (the word-embedding table): 23 MB instead of 59 MB with MatMul alone
     quantize_int8(fp32, out / "model.onnx", op_types=QUANTIZED_OPS)
     fp32.unlink()

@@ -64,22 +64,20 @@ def _atomic_target(path: Path) -> Path:
     return Path(tmp)
 
 
-def export_fp32(model_dir: Path, out: Path) -> None:
-    """torch.onnx.export of the transformer (last_hidden_state) from the local weights, atomically."""
+def export_bert(model, out: Path, output: str, pick, output_axes: dict[int, str]) -> None:
+    """torch.onnx.export of a BERT-style Hugging Face model (input_ids, attention_mask, token_type_ids with
+    dynamic batch and sequence axes) to `out`, atomically; `pick(model_output)` is the exported tensor."""
     import warnings
 
     import torch
-    from transformers import AutoModel
 
-    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
-
-    class _Hidden(torch.nn.Module):
+    class _Wrapped(torch.nn.Module):
         def __init__(self, m):
             super().__init__()
             self.m = m
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.m(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+            return pick(self.m(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids))
 
     names = ["input_ids", "attention_mask", "token_type_ids"]
     sample = tuple(torch.ones(2, 16, dtype=torch.long) if n != "token_type_ids" else torch.zeros(2, 16, dtype=torch.long)
@@ -88,12 +86,20 @@ def export_fp32(model_dir: Path, out: Path) -> None:
     try:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            torch.onnx.export(_Hidden(model), sample, str(tmp), input_names=names, output_names=["last_hidden_state"],
-                              dynamic_axes={n: {0: "batch", 1: "seq"} for n in names + ["last_hidden_state"]},
+            torch.onnx.export(_Wrapped(model.eval()), sample, str(tmp), input_names=names, output_names=[output],
+                              dynamic_axes={**{n: {0: "batch", 1: "seq"} for n in names}, output: output_axes},
                               opset_version=17, dynamo=False)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def export_fp32(model_dir: Path, out: Path) -> None:
+    """The transformer's last_hidden_state, exported from the local weights."""
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True)
+    export_bert(model, out, "last_hidden_state", lambda o: o.last_hidden_state, {0: "batch", 1: "seq"})
 
 
 def quantize_int8(fp32: Path, out: Path, op_types: tuple[str, ...] = ("MatMul",)) -> None:

@@ -9,6 +9,7 @@ from typing import Iterator
 from dossier.index.retrieval import Hit
 from dossier.ingest.sentences import sentence_spans
 
+from ..answer_models import DraftSentence
 from ..injection import is_instruction
 from ..textutil import fold
 
@@ -59,3 +60,25 @@ def candidate_sentences(passages: list[Hit]) -> Iterator[Sentence]:
             prev = (h.chunk.start + spans[j - 1][0], h.chunk.start + spans[j - 1][1], text[spans[j - 1][0]:spans[j - 1][1]]) if j > 0 else None
             nxt = text[spans[j + 1][0]:spans[j + 1][1]] if j + 1 < len(spans) else ""
             yield Sentence(i, h, h.chunk.start + a, h.chunk.start + b, s, prev, nxt)
+
+
+class Emitter:
+    """Collects an answer's sentences as document spans, each span once: `emit(doc_id, a, b, text, passage)`
+    (a sentence whose passage is unknown, None, is left out)."""
+
+    def __init__(self) -> None:
+        self.sentences: list[DraftSentence] = []
+        self._seen: set[tuple[str, int]] = set()
+
+    def emit(self, doc_id: str, a: int, b: int, text: str, passage: int | None) -> None:
+        if passage is not None and (doc_id, a) not in self._seen:
+            self._seen.add((doc_id, a))
+            self.sentences.append(DraftSentence(text, [passage], (doc_id, a, b)))
+
+
+def passage_for(doc_id: str, a: int, b: int, passages: list[Hit]) -> int | None:
+    """The retrieved passage that holds the document span [a, b), if any (1-based)."""
+    for i, h in enumerate(passages, 1):
+        if h.chunk.doc_id == doc_id and h.chunk.start <= a and b <= h.chunk.end:
+            return i
+    return None

@@ -27,12 +27,12 @@ import numpy as np
 from dossier.index.retrieval import Hit
 from dossier.ingest.sentences import sentence_spans
 
-from ..answer_models import Draft, DraftSentence, Turn
+from ..answer_models import Draft, Turn
 from ..lexicon import SAID_PRONOUN, SPEECH
 from ..question import DATE, EXPLAIN, LIST, NUMBER, PERSON, PERSON_NAME, DESCRIBE, analyze, is_followup, split_context, with_context
 from ..reader import AbstainModel, AnswerScorer
 from ..textutil import content_stems, names, numbers
-from .candidates import Sentence, candidate_sentences, title_of
+from .candidates import Emitter, Sentence, candidate_sentences, passage_for, title_of
 
 RULES = ("speaker", "premise")
 FEATURES = ("top", "margin", "own", "near", "type_ok", "passage_rank", "dense_sim", "n_terms", "missing_numbers", "idf_ctx",
@@ -159,22 +159,17 @@ class ExtractiveEngine:
             return Draft(abstained=True, confidence=r.confidence,
                          reason=f"no passage sentence answers this with enough confidence ({r.confidence:.2f} < {self.threshold:.2f})")
         chosen = self._select(info, r.scored)
-        out: list[DraftSentence] = []
-        emitted: set[tuple[str, int]] = set()
-
-        def emit(doc_id: str, a: int, b: int, text: str, passage: int | None) -> None:
-            if passage is not None and (doc_id, a) not in emitted:
-                emitted.add((doc_id, a))
-                out.append(DraftSentence(text, [passage], (doc_id, a, b)))
+        emitter = Emitter()
+        emit = emitter.emit
 
         for s in chosen:
             c = s.sent
             if "speaker" in self.rules and info.qtype in (PERSON, PERSON_NAME) and not names(c.text) - info.names:
                 sp = self._speaker(c)
                 if sp:
-                    emit(c.hit.chunk.doc_id, sp[0], sp[1], sp[2], _passage_for(c.hit.chunk.doc_id, sp[0], sp[1], passages) or c.passage)
+                    emit(c.hit.chunk.doc_id, sp[0], sp[1], sp[2], passage_for(c.hit.chunk.doc_id, sp[0], sp[1], passages) or c.passage)
             emit(c.hit.chunk.doc_id, c.start, c.end, c.text, c.passage)
-        return Draft(sentences=out, confidence=r.confidence)
+        return Draft(sentences=emitter.sentences, confidence=r.confidence)
 
     # --- internals -----------------------------------------------------------------------
     @staticmethod
@@ -220,13 +215,6 @@ class ExtractiveEngine:
             if SPEECH.search(s) and not SAID_PRONOUN.search(s) and any(len(n.split()) >= 2 for n in names(s)):
                 return a, b, s
         return None
-
-
-def _passage_for(doc_id: str, a: int, b: int, passages: list[Hit]) -> int | None:
-    for i, h in enumerate(passages, 1):
-        if h.chunk.doc_id == doc_id and h.chunk.start <= a and b <= h.chunk.end:
-            return i
-    return None
 
 
 def _overlap(a: Sentence, b: Sentence) -> bool:

@@ -19,14 +19,14 @@ import numpy as np
 from dossier.index.retrieval import Hit
 from dossier.ingest.sentences import sentence_spans
 
-from ..answer_models import Draft, DraftSentence, Turn
+from ..answer_models import Draft, Turn
 from ..embed_cache import EmbedFn, EmbeddingCache
 from ..lexicon import ORG as ORG_NAME_WORDS
 from ..lexicon import SAID_PRONOUN, SPEECH
 from ..question import (COMPANY, DATE, DESCRIBE, EXPLAIN, GENERIC, LIST, NAME, NUMBER, ORG, PERSON, PERSON_NAME, PLACE, QuestionInfo,
                         analyze, is_followup, split_context, with_context)
 from ..textutil import content_stems, fold, names, numbers
-from .candidates import candidate_sentences, title_of
+from .candidates import Emitter, candidate_sentences, passage_for, title_of
 
 
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
@@ -198,41 +198,28 @@ class RulesEngine:
             if acting and acting[0].rel >= 0.5 * valid[0].rel and acting[0].own + acting[0].near >= 0.9 * (valid[0].own + valid[0].near):
                 valid = acting
         chosen = self._select(info, valid)
-        out: list[DraftSentence] = []
-        emitted: set[tuple[str, int]] = set()
-
-        def emit(doc_id: str, a: int, b: int, text: str, passage: int | None) -> None:
-            if passage is not None and (doc_id, a) not in emitted:
-                emitted.add((doc_id, a))
-                out.append(DraftSentence(text, [passage], (doc_id, a, b)))
+        emitter = Emitter()
+        emit = emitter.emit
 
         qtokens = {fold(t) for n in info.names for t in n.split() if len(t) > 2}
         for c in chosen:
             if info.qtype == PERSON and not self._person_names(info, c.text, proper):
                 sp = self._speaker(c, info, proper)
                 if sp:
-                    emit(c.doc_id, sp[0], sp[1], sp[2], self._passage_for(c.doc_id, sp[0], sp[1], passages) or c.passage)
+                    emit(c.doc_id, sp[0], sp[1], sp[2], passage_for(c.doc_id, sp[0], sp[1], passages) or c.passage)
             elif c.attr and qtokens & {fold(t) for t in re.findall(r"[\w’'-]+", c.attr[2])}:
                 # "..., he added." answers a question about the person named before: say who it is
-                emit(c.doc_id, c.attr[0], c.attr[1], c.attr[2], self._passage_for(c.doc_id, c.attr[0], c.attr[1], passages))
+                emit(c.doc_id, c.attr[0], c.attr[1], c.attr[2], passage_for(c.doc_id, c.attr[0], c.attr[1], passages))
             if info.section_unit and c.section:
                 head = self._heading(c)
                 if head:  # the answer to "which article" is the heading itself, quoted from the document
-                    emit(c.doc_id, head[0], head[1], head[2], self._passage_for(c.doc_id, head[0], head[1], passages))
+                    emit(c.doc_id, head[0], head[1], head[2], passage_for(c.doc_id, head[0], head[1], passages))
             emit(c.doc_id, c.start, c.end, c.text, c.passage)
             if info.asks_statement and qtokens & {fold(t) for t in re.findall(r"[\w’'-]+", c.text)} and _SPEECH.search(c.text):
                 # "What caveat did X add?": X's quote goes on in the next sentences ("..., he wrote. “However ...”")
                 for a, b, t in self._continuation(c):
-                    emit(c.doc_id, a, b, t, self._passage_for(c.doc_id, a, b, passages))
-        return Draft(sentences=out)
-
-    @staticmethod
-    def _passage_for(doc_id: str, a: int, b: int, passages: list[Hit]) -> int | None:
-        """The retrieved passage that holds the document span [a, b), if any (1-based)."""
-        for i, h in enumerate(passages, 1):
-            if h.chunk.doc_id == doc_id and h.chunk.start <= a and b <= h.chunk.end:
-                return i
-        return None
+                    emit(c.doc_id, a, b, t, passage_for(c.doc_id, a, b, passages))
+        return Draft(sentences=emitter.sentences)
 
     def _has_sections(self, doc_id: str, refs: list[str], passage_text: str) -> bool:
         """Does the document name every one of these parts ("Annex II", "Article 3")? Once per document."""
