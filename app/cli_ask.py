@@ -19,7 +19,7 @@ def ask(
     ctx: typer.Context,
     question: Optional[str] = typer.Argument(None, help="The question (omit with --questions)."),
     questions: Optional[Path] = typer.Option(None, "--questions", help="JSONL file of {\"id\", \"question\"} lines: answer each, models loaded once."),
-    engine: Optional[str] = typer.Option(None, "--engine", help="extractive (default, offline) or llm."),
+    engine: Optional[str] = typer.Option(None, "--engine", help="extractive (default, offline, learned), rules (the former rule-based engine) or llm."),
     strict: Optional[bool] = typer.Option(None, "--strict/--no-strict", help="Drop unsupported sentences; abstain if none survive."),
     k: Optional[int] = typer.Option(None, "--k", min=1, max=50, help="Passages to retrieve."),
     kind: List[str] = typer.Option([], "--kind", help="Only these document kinds (repeatable)."),

@@ -28,14 +28,14 @@ def answer_scorer(model_dir=None):
     return AnswerScorer(model_dir)
 
 
-def extractive_engine(answer, doc_text=None):
+def extractive_engine(answer):
     """The learned extractive engine configured by `answer` (AnswerSettings), sharing the process's scorer."""
     from .engines.extractive import ExtractiveEngine
     from .reader import AbstainModel
 
     return ExtractiveEngine(answer_scorer(answer.reader_dir), AbstainModel.load(answer.reader_dir / "abstain.json" if answer.reader_dir else None),
                             max_sentences=answer.max_sentences, max_sentences_why=answer.max_sentences_why,
-                            threshold=answer.abstain_threshold, doc_text=doc_text, rules=tuple(answer.rules))
+                            threshold=answer.abstain_threshold)
 
 
 def build_answerer(app: AppContext):
@@ -48,7 +48,7 @@ def build_answerer(app: AppContext):
     embed = svc.embedder.embed
 
     def extractive():
-        return extractive_engine(s.answer, svc.catalog.doc_text)
+        return extractive_engine(s.answer)
 
     def rules():
         from .engines.rules import RulesEngine

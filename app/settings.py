@@ -24,7 +24,6 @@ class AnswerSettings(BaseModel):
     max_sentences_why: int = Field(5, ge=1, le=20, description="Most sentences for why/what-concerns questions.")
     min_relevance: float = Field(0.35, ge=0, le=1, description="Least question-sentence relevance a 'rules' engine answer sentence needs.")
     reader_dir: Optional[Path] = Field(None, description="Folder of the answer-sentence scorer and its abstention model (default: the committed app/models/reader).")
-    rules: list[str] = Field(["speaker", "premise"], description="Hand-written rules the extractive engine keeps (each earned its place in the README's ablation): 'speaker', 'premise'.")
     abstain_threshold: Optional[float] = Field(None, ge=0, le=1, description="Confidence under which the extractive engine abstains (default: the threshold fitted on SQuAD dev articles, in abstain.json).")
     support_threshold: float = Field(0.72, ge=0, le=1, description="Verifier score at or above which a sentence is 'supported' (fitted by `dossier eval calibrate`).")
     partial_threshold: float = Field(0.4, ge=0, le=1, description="Verifier score at or above which a sentence is 'partial'.")

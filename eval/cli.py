@@ -60,7 +60,7 @@ def _fmt(x, digits: int = 3) -> str:
 def run_cmd(
     ctx: typer.Context,
     dataset: Path = typer.Argument(..., help="Dataset JSONL (its NAME.corpus.toml sidecar lists the documents)."),
-    engine: str = typer.Option("extractive", "--engine", help="Answer engine: extractive or llm."),
+    engine: str = typer.Option("extractive", "--engine", help="Answer engine: extractive, rules or llm."),
     strict: bool = typer.Option(False, "--strict/--no-strict", help="Strict mode: drop unsupported sentences."),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Run folder (default eval/runs/NAME-ENGINE-TIMESTAMP)."),
     subset: Optional[int] = typer.Option(None, "--subset", min=1, help="Only the first N (selected) items."),
@@ -354,6 +354,10 @@ def train_reader_cmd(
     epochs: float = typer.Option(1.0, "--epochs", min=0.01, help="Training epochs."),
     seed: int = typer.Option(13, "--seed", help="Random seed (pairs, shuffling, initialisation)."),
     max_pairs: Optional[int] = typer.Option(None, "--max-pairs", min=1, help="Only the first N training pairs (a quick check)."),
+    lr: float = typer.Option(5e-5, "--lr", min=1e-7, help="Learning rate."),
+    init: Optional[Path] = typer.Option(None, "--init", help="Continue from this fine-tuned model folder (a second stage) instead of the bundled MiniLM."),
+    hard: bool = typer.Option(False, "--hard-negatives/--random-negatives", help="Same-paragraph negatives: the lexically closest sentences, or random ones."),
+    keep_hf: Optional[Path] = typer.Option(None, "--keep-torch", help="Also keep the fine-tuned torch model here (for --init or a re-export)."),
     as_json: bool = typer.Option(False, "--json", help="Print the training record as JSON."),
 ):
     """Fine-tune the answer-sentence scorer (a cross-encoder from the bundled MiniLM) on the SQuAD training
@@ -361,7 +365,8 @@ def train_reader_cmd(
     2 CPU cores); then run `dossier eval fit-abstain`."""
     from .train_reader import TrainConfig, train
 
-    cfg = TrainConfig(external=external, out=out_dir, epochs=epochs, seed=seed, max_pairs=max_pairs)
+    cfg = TrainConfig(external=external, out=out_dir, epochs=epochs, seed=seed, max_pairs=max_pairs, lr=lr, init=init, hard=hard,
+                      keep_hf=keep_hf)
     try:
         record = train(cfg, progress=(lambda m: None) if as_json else (lambda m: err.print(m)))
     except (FileNotFoundError, ValueError) as exc:

@@ -56,9 +56,8 @@ def collect(name: str, work: Path, *, settings=None, embedder=None, subset: int 
     have = {r["source"] for r in app.index.catalog.db.execute("SELECT source FROM documents").fetchall()}
     prepare_store(corpus, app.index, ingest=any(str(d.path) not in have for d in corpus.documents))
     never = AbstainModel(FEATURES, (0.0,) * len(FEATURES), 0.0, (0.0,) * len(FEATURES), (1.0,) * len(FEATURES), 0.0)
-    engine = ExtractiveEngine(answer_scorer(s.answer.reader_dir), never, threshold=-1.0, rules=(),
-                              max_sentences=s.answer.max_sentences, max_sentences_why=s.answer.max_sentences_why,
-                              doc_text=app.index.catalog.doc_text)
+    engine = ExtractiveEngine(answer_scorer(s.answer.reader_dir), never, threshold=-1.0,
+                              max_sentences=s.answer.max_sentences, max_sentences_why=s.answer.max_sentences_why)
     items = [it for it in select_items(load_dataset(path), subset=subset) if not it.history]
     rows = []
     for i, it in enumerate(items, 1):
