@@ -19,7 +19,7 @@ import numpy as np
 from dossier.index.retrieval import Hit
 from dossier.ingest.sentences import sentence_spans
 
-from ..answer_models import Draft, Turn
+from ..answer_models import Draft, DraftSentence, Turn
 from ..embed_cache import EmbedFn, EmbeddingCache
 from ..lexicon import ORG as ORG_NAME_WORDS
 from ..lexicon import SAID_PRONOUN, SPEECH
@@ -116,6 +116,29 @@ class RulesEngine:
         cands = self._candidates(passages)
         if not cands:
             return Draft(abstained=True, reason="no passages were retrieved")
+        aliases = self._with_speakers_and_aliases(info, cands)
+        self._score(info, question, context_terms, cands)
+        proper = _proper_tokens(cands)
+        unfocused = bool(info.focus) and not any(info.focus in c.stems for c in cands)
+        # what a passage is about includes its document's title ("... 2023/118", "the Nordland Border Guard Service")
+        # ... and its head (a title line, an act's name and number), which a file without metadata keeps in its text
+        heads = {i: f"{title_of(h)}\n{(self._doc(h.chunk.doc_id) or '')[:300]}" for i, h in enumerate(passages, 1)}
+        ptexts = {i: f"{h.chunk.text}\n{heads[i]}" for i, h in enumerate(passages, 1)}
+        refusal = self._premise_refusal(info, cands)
+        if refusal:
+            return refusal
+        valid = self._fitting(info, cands, proper, ptexts, aliases)
+        refusal = self._rank(info, question, cands, valid, unfocused)
+        if refusal:
+            return refusal
+        valid = self._narrow(info, valid, heads, proper)
+        chosen = self._select(info, valid)
+        return Draft(sentences=self._emit(info, chosen, proper, passages))
+
+    # --- the steps of draft() ------------------------------------------------------------
+    def _with_speakers_and_aliases(self, info: QuestionInfo, cands: list[_Cand]) -> list[tuple[re.Pattern, str]]:
+        """A quote's speaker joins its context; a sentence writing a name the question spells otherwise
+        ("EU" for "European Union", and the other way round) gets that name's stems. Returns the aliases."""
         for c in cands:  # a quote's speaker, named a sentence or three before, is part of its context
             c.attr = self._attribution(c)
             if c.attr:
@@ -129,13 +152,10 @@ class RulesEngine:
                 acr = _acronym(n)
                 if acr and any(acr == q for q in info.names):
                     c.stems |= set(content_stems(acr))
-        self._score(info, question, context_terms, cands)
-        proper = _proper_tokens(cands)
-        unfocused = bool(info.focus) and not any(info.focus in c.stems for c in cands)
-        # what a passage is about includes its document's title ("... 2023/118", "the Nordland Border Guard Service")
-        # ... and its head (a title line, an act's name and number), which a file without metadata keeps in its text
-        heads = {i: f"{title_of(h)}\n{(self._doc(h.chunk.doc_id) or '')[:300]}" for i, h in enumerate(passages, 1)}
-        ptexts = {i: f"{h.chunk.text}\n{heads[i]}" for i, h in enumerate(passages, 1)}
+        return aliases
+
+    def _premise_refusal(self, info: QuestionInfo, cands: list[_Cand]) -> Draft | None:
+        """Why/when questions (not follow-ups) whose premise the passages never state: an abstention."""
         if self._presupposes(info) and not self._followup:
             absent = [t for t in info.key_stems if not numbers(t) and not any(t in c.stems for c in cands)]
             if absent:  # "Why did X lift ...": the passages never say that X lifted anything
@@ -143,6 +163,11 @@ class RulesEngine:
             unstated = self._premise_unstated(info, cands)
             if unstated:
                 return Draft(abstained=True, reason=f"no passage says {unstated}: the question's premise is not in the sources")
+        return None
+
+    def _fitting(self, info: QuestionInfo, cands: list[_Cand], proper: set[str], ptexts: dict[int, str],
+                 aliases: list[tuple[re.Pattern, str]]) -> list[_Cand]:
+        """The sentences that can answer: of the asked-for type, and from a passage naming what the question names."""
         valid = [c for c in cands if self._fits(info, c, proper, ptexts[c.passage])]
         if self._presupposes(info):
             qn = {n for n in info.names if not (" " not in n and info.text.startswith(n)) and n not in _DEMONYMS}
@@ -159,6 +184,11 @@ class RulesEngine:
                 return all(sum(tok in scope for tok in toks) * 3 >= 2 * len(toks) for toks in wanted)
 
             valid = [c for c in valid if named(c)]
+        return valid
+
+    def _rank(self, info: QuestionInfo, question: str, cands: list[_Cand], valid: list[_Cand], unfocused: bool) -> Draft | None:
+        """Sorts `valid` in place, most relevant first (meaning, key terms, type preferences); an abstention
+        when nothing is relevant enough."""
         # the embedder runs once per sentence: the most lexically relevant MAX_EMBEDDED are compared by meaning,
         # which bounds an answer's time (the rest keep their lexical score and rank below)
         valid.sort(key=lambda c: -c.rel)
@@ -174,6 +204,11 @@ class RulesEngine:
             return Draft(abstained=True, reason=f"{why} (best relevance {best.rel:.2f})")
         self._boost(info, valid)
         valid.sort(key=lambda c: -c.rel)
+        return None
+
+    def _narrow(self, info: QuestionInfo, valid: list[_Cand], heads: dict[int, str], proper: set[str]) -> list[_Cand]:
+        """The sentences about exactly what the question points at (an identifier, a section, the action
+        asked about), when there are such sentences."""
         # "tender NBGS-2022-11": a sentence about that very tender, when there is one (identifiers that name a
         # retrieved document, "Decision 2023/118", are that document's and need not be repeated)
         all_heads = " ".join(heads.values()).lower()
@@ -197,7 +232,11 @@ class RulesEngine:
             # ... and that is as much about the question's terms (with its neighbours) as the best sentence
             if acting and acting[0].rel >= 0.5 * valid[0].rel and acting[0].own + acting[0].near >= 0.9 * (valid[0].own + valid[0].near):
                 valid = acting
-        chosen = self._select(info, valid)
+        return valid
+
+    def _emit(self, info: QuestionInfo, chosen: list[_Cand], proper: set[str], passages: list[Hit]) -> list[DraftSentence]:
+        """The answer's sentences: each chosen one, with what it needs to be understood (its speaker, the
+        heading it stands under, the rest of a quote)."""
         emitter = Emitter()
         emit = emitter.emit
 
@@ -219,7 +258,7 @@ class RulesEngine:
                 # "What caveat did X add?": X's quote goes on in the next sentences ("..., he wrote. “However ...”")
                 for a, b, t in self._continuation(c):
                     emit(c.doc_id, a, b, t, passage_for(c.doc_id, a, b, passages))
-        return Draft(sentences=emitter.sentences)
+        return emitter.sentences
 
     def _has_sections(self, doc_id: str, refs: list[str], passage_text: str) -> bool:
         """Does the document name every one of these parts ("Annex II", "Article 3")? Once per document."""
