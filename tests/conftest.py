@@ -1,7 +1,13 @@
 """Shared pytest fixtures."""
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import socket
+import subprocess
+import textwrap
+import time
 
 # Offline and quiet before anything imports transformers or chromadb.
 for _k, _v in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
@@ -34,6 +40,23 @@ REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
 SEED = REPO / "sources" / "docs" / "equipping-a-dictator.txt"
 SEED_MANIFEST = REPO / "sources" / "manifest.tsv"
+EVAL_FIXTURES = FIXTURES / "eval"  # the evaluation tests' tiny dataset and its corpus
+TINY = EVAL_FIXTURES / "tiny.jsonl"
+
+
+def load_document(path: Path, settings=None):
+    """A Document built the way the ingestor builds it (doc_id from the content hash), with the real readers."""
+    import hashlib
+
+    from dossier.ingest.models import Document, DocumentMeta
+    from dossier.ingest.readers import read_bytes
+    from dossier.ingest.settings import IngestSettings
+
+    data = path.read_bytes()
+    read = read_bytes(data, path.name, settings or IngestSettings())
+    sha = hashlib.sha256(data).hexdigest()
+    return Document(doc_id="d" + sha[:15], source=str(path), sha256=sha, format=read.format, text=read.text,
+                    meta=DocumentMeta(language="en"), pages=read.pages, headings=read.headings)
 
 
 @pytest.fixture(scope="session")
@@ -148,3 +171,87 @@ def run_cli(monkeypatch, capsys, shared_embedder):
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+# --- the real `dossier` command in a child process (CLI, `dossier serve`) ------------------------------
+
+DOSSIER = [sys.executable, "-c", "from dossier.cli import main; main()"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment for a child `dossier`: offline, loopback unproxied, this data dir, no outer DOSSIER_*."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOSSIER_")}
+    env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "DOSSIER_DATA_DIR": str(data_dir),
+                "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}, **extra)
+    return env
+
+
+# Run before `dossier`'s main(): records every DNS lookup and connection to an address that is not on
+# this machine (telemetry, hub downloads, ...) as a JSON line in $NET_AUDIT_OUT.
+NET_AUDIT = textwrap.dedent("""
+    import json, os, sys
+    _out = os.environ["NET_AUDIT_OUT"]
+    _local = ("127.", "::1", "localhost", "0.0.0.0")
+
+    def _hook(event, args):
+        if event == "socket.getaddrinfo":
+            where = str(args[0])
+        elif event == "socket.connect" and isinstance(args[1], tuple):
+            where = str(args[1][0])
+        else:
+            return
+        if where and where != "None" and not where.startswith(_local):
+            with open(_out, "a") as f:
+                f.write(json.dumps({"event": event, "to": where}) + "\\n")
+
+    sys.addaudithook(_hook)
+    from dossier.cli import main
+    main()
+""")
+
+
+def outside_contacts(path: Path) -> list[dict]:
+    """The contacts off this machine that NET_AUDIT recorded in `path` (none when it wrote nothing)."""
+    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+
+
+@contextlib.contextmanager
+def serving(data_dir: Path, log_path: Path, timeout: float = 180, net_audit: Path | None = None):
+    """A real `dossier serve` on a free loopback port (default host): yields (process, base_url).
+    With net_audit, every contact with an address off this machine is written there. A context manager
+    rather than a fixture: tests start and stop the server at chosen points (while a lock is held, ...)."""
+    import httpx
+
+    port = free_port()
+    cmd = DOSSIER if net_audit is None else [sys.executable, "-c", NET_AUDIT]
+    extra = {} if net_audit is None else {"NET_AUDIT_OUT": str(net_audit)}
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(cmd + ["serve", "--port", str(port)], cwd=REPO, env=cli_env(data_dir, **extra),
+                                stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                assert proc.poll() is None, log_path.read_text()[-3000:]
+                try:
+                    if httpx.get(f"{base}/api/health", timeout=2, trust_env=False).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, "server did not come up:\n" + log_path.read_text()[-3000:]
+                time.sleep(0.25)
+            yield proc, base
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()

@@ -9,8 +9,7 @@ from dossier.index.catalog import Catalog
 from dossier.ingest.chunking import chunk_document
 from dossier.ingest.models import Document, DocumentMeta, PageSpan
 from dossier.ingest.settings import IngestSettings
-from tests.conftest import FIXTURES
-from tests.test_chunking import load
+from tests.conftest import FIXTURES, load_document
 
 FP = "fp-test"
 
@@ -33,7 +32,7 @@ def put(cat: Catalog, doc: Document, settings=IngestSettings()):
 
 
 def test_document_round_trip_keeps_text_pages_and_headings(catalog):
-    doc = load(FIXTURES / "two-pages.pdf")
+    doc = load_document(FIXTURES / "two-pages.pdf")
     doc.meta = DocumentMeta(title="Nordland tender report", publisher="Audit Office", date="2020-05-04", kind="ngo-report",
                             language="en")
     replaced, chunks = put(catalog, doc)

@@ -2,9 +2,7 @@
 text: exact offsets, token limits, stable ids, pages, legal sections."""
 from __future__ import annotations
 
-import hashlib
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
@@ -12,24 +10,14 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from dossier.ingest.chunking import chunk_document, chunking_fingerprint, find_headings
 from dossier.ingest.models import Document, DocumentMeta
 from dossier.ingest.normalize import normalize_text
-from dossier.ingest.readers import read_bytes
 from dossier.ingest.settings import IngestSettings
 from dossier.ingest.tokens import count_tokens
-from tests.conftest import FIXTURES, SEED
+from tests.conftest import FIXTURES, SEED, load_document
 
 DOCS = ["nav-page.html", "two-pages.pdf", "report.docx", "latin1.txt", "utf16.txt", "notes.md",
         "corpus/council-note.txt", "corpus/ngo-brief.txt", "corpus/nordland-procurement.md"]
 ALL_PATHS = [FIXTURES / d for d in DOCS] + [SEED]
 SETTINGS = [IngestSettings(), IngestSettings(chunk_tokens=48, chunk_overlap=12), IngestSettings(chunk_tokens=32, chunk_overlap=0)]
-
-
-def load(path: Path, settings: IngestSettings = IngestSettings()) -> Document:
-    """A Document built the way the ingestor builds it (doc_id from the content hash)."""
-    data = path.read_bytes()
-    read = read_bytes(data, path.name, settings)
-    sha = hashlib.sha256(data).hexdigest()
-    return Document(doc_id="d" + sha[:15], source=str(path), sha256=sha, format=read.format, text=read.text,
-                    meta=DocumentMeta(language="en"), pages=read.pages, headings=read.headings)
 
 
 def containing(chunks, needle: str):
@@ -41,7 +29,7 @@ def containing(chunks, needle: str):
 @pytest.mark.parametrize("settings", SETTINGS, ids=lambda s: f"{s.chunk_tokens}t")
 @pytest.mark.parametrize("path", ALL_PATHS, ids=lambda p: p.name)
 def test_offsets_sizes_and_coverage(path, settings):
-    doc = load(path, settings)
+    doc = load_document(path, settings)
     chunks = chunk_document(doc, settings)
     assert chunks
     for i, c in enumerate(chunks):
@@ -60,15 +48,15 @@ def test_offsets_sizes_and_coverage(path, settings):
 
 @pytest.mark.parametrize("path", ALL_PATHS, ids=lambda p: p.name)
 def test_chunk_ids_stable_across_runs(path):
-    first = [(c.chunk_id, c.start, c.end, c.page, c.section) for c in chunk_document(load(path), IngestSettings())]
-    second = [(c.chunk_id, c.start, c.end, c.page, c.section) for c in chunk_document(load(path), IngestSettings())]
+    first = [(c.chunk_id, c.start, c.end, c.page, c.section) for c in chunk_document(load_document(path), IngestSettings())]
+    second = [(c.chunk_id, c.start, c.end, c.page, c.section) for c in chunk_document(load_document(path), IngestSettings())]
     assert first == second
-    doc_id = load(path).doc_id
+    doc_id = load_document(path).doc_id
     assert all(cid.startswith(doc_id + ":") for cid, *_ in first)
 
 
 def test_seed_chunks_are_sentence_aligned():
-    doc = load(SEED)
+    doc = load_document(SEED)
     chunks = chunk_document(doc, IngestSettings())
     assert len(chunks) > 5
     for c in chunks:
@@ -82,7 +70,7 @@ def test_seed_chunks_are_sentence_aligned():
 
 @pytest.mark.parametrize("settings", SETTINGS, ids=lambda s: f"{s.chunk_tokens}t")
 def test_pdf_chunks_carry_their_page(settings):
-    doc = load(FIXTURES / "two-pages.pdf", settings)
+    doc = load_document(FIXTURES / "two-pages.pdf", settings)
     assert [p.number for p in doc.pages] == [1, 2]
     chunks = chunk_document(doc, settings)
     assert {c.page for c in containing(chunks, "Delivery of 14 thermal cameras")} == {2}
@@ -94,7 +82,7 @@ def test_pdf_chunks_carry_their_page(settings):
 
 
 def test_legal_articles_recorded_in_section():
-    doc = load(FIXTURES / "corpus" / "council-note.txt")
+    doc = load_document(FIXTURES / "corpus" / "council-note.txt")
     chunks = chunk_document(doc, IngestSettings())
     assert {c.section for c in containing(chunks, "It shall be prohibited to provide financing")} == {"Article 2"}
     assert {c.section for c in containing(chunks, "flak jackets and military helmets")} == {"Article 3"}
@@ -112,17 +100,17 @@ def test_legal_articles_recorded_in_section():
 
 
 def test_structural_headings_become_sections():
-    docx = chunk_document(load(FIXTURES / "report.docx"), IngestSettings())
+    docx = chunk_document(load_document(FIXTURES / "report.docx"), IngestSettings())
     assert {c.section for c in docx} >= {"Background", "Findings"}
-    md = chunk_document(load(FIXTURES / "notes.md"), IngestSettings())
+    md = chunk_document(load_document(FIXTURES / "notes.md"), IngestSettings())
     assert {c.section for c in containing(md, "Who approved the single-bidder procedure?")} == {"Open questions"}
-    html = chunk_document(load(FIXTURES / "nav-page.html"), IngestSettings())
+    html = chunk_document(load_document(FIXTURES / "nav-page.html"), IngestSettings())
     assert {c.section for c in containing(html, "regional assistance programme")} == {"How the contract was financed"}
 
 
 def test_overlap_repeats_trailing_sentences_within_budget():
     settings = IngestSettings(chunk_tokens=48, chunk_overlap=16)
-    doc = load(FIXTURES / "corpus" / "ngo-brief.txt", settings)
+    doc = load_document(FIXTURES / "corpus" / "ngo-brief.txt", settings)
     chunks = chunk_document(doc, settings)
     overlaps = [(a, b) for a, b in zip(chunks, chunks[1:]) if b.start < a.end]
     assert overlaps, "expected some overlapping windows"

@@ -16,8 +16,7 @@ import pytest
 
 from dossier.index.indexer import Ingestor
 from dossier.ingest.manifest import ManifestIndex, load_manifest
-from tests.conftest import REPO, SEED, SEED_MANIFEST
-from tests.test_faults_store import outside_contacts, serving
+from tests.conftest import REPO, SEED, SEED_MANIFEST, outside_contacts, serving
 
 SESSIONS = 20
 TURNS = 8  # requests per session (the last one a follow-up with history)

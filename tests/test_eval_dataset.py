@@ -18,7 +18,7 @@ from dossier.eval.dataset import (
     select_items,
     validate_dataset,
 )
-from tests.test_eval_shared import FIXTURES, ROOT, TINY
+from tests.conftest import EVAL_FIXTURES as FIXTURES, REPO as ROOT, TINY
 
 DEV = ROOT / "eval" / "datasets" / "seed-dev.jsonl"
 SMOKE = ROOT / "eval" / "datasets" / "seed-smoke.jsonl"

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from dossier.eval.calibrate import figures
 from dossier.eval.cli import eval_app
 from dossier.eval.runner import load_records, run_eval
-from tests.test_eval_shared import TINY
+from tests.conftest import TINY
 
 
 def _calibration_stub() -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dossier.eval.check import DEFAULT_BASELINES, check_report, load_baselines
 from dossier.eval.runner import run_eval
-from tests.test_eval_shared import ROOT
+from tests.conftest import REPO as ROOT
 
 SMOKE = ROOT / "eval" / "datasets" / "seed-smoke.jsonl"
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from dossier.index.indexer import Ingestor
-from tests.test_faults_store import DOSSIER, REPO, cli_env
+from tests.conftest import DOSSIER, REPO, cli_env
 
 PLACES = ["Pinsk", "Brest", "Grodno", "Vitebsk", "Gomel", "Mogilev", "Minsk", "Lida", "Orsha", "Polotsk"]
 THINGS = ["thermal cameras", "patrol boats", "razor wire", "radio sets", "night-vision scopes", "drones", "radar units"]

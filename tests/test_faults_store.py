@@ -6,16 +6,13 @@ commands (sources, search, ask) keep working; the lock dies with its process, ki
 With a Chroma server shared by several data dirs, repair never removes another data dir's vectors."""
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import httpx
@@ -24,89 +21,14 @@ import pytest
 from dossier.index import lock as store_lock
 from dossier.index.errors import StoreInUse
 from dossier.index.indexer import Ingestor
-from tests.conftest import REPO, SEED, SEED_MANIFEST
+from tests.conftest import DOSSIER, REPO, SEED, SEED_MANIFEST, cli_env, serving
 
-DOSSIER = [sys.executable, "-c", "from dossier.cli import main; main()"]
 IN_USE = re.compile(r"^error: store in use by pid (\d+); use the app/API or --chroma-url$")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOSSIER_")}
-    env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "DOSSIER_DATA_DIR": str(data_dir),
-                "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}, **extra)
-    return env
 
 
 def dossier(data_dir: Path, *args: str, timeout: float = 300, **extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(DOSSIER + [str(a) for a in args], cwd=REPO, env=cli_env(data_dir, **extra),
                           capture_output=True, text=True, timeout=timeout)
-
-
-# Run before `dossier`'s main(): records every DNS lookup and connection to an address that is not on
-# this machine (telemetry, hub downloads, ...) as a JSON line in $NET_AUDIT_OUT.
-NET_AUDIT = textwrap.dedent("""
-    import json, os, sys
-    _out = os.environ["NET_AUDIT_OUT"]
-    _local = ("127.", "::1", "localhost", "0.0.0.0")
-
-    def _hook(event, args):
-        if event == "socket.getaddrinfo":
-            where = str(args[0])
-        elif event == "socket.connect" and isinstance(args[1], tuple):
-            where = str(args[1][0])
-        else:
-            return
-        if where and where != "None" and not where.startswith(_local):
-            with open(_out, "a") as f:
-                f.write(json.dumps({"event": event, "to": where}) + "\\n")
-
-    sys.addaudithook(_hook)
-    from dossier.cli import main
-    main()
-""")
-
-
-def outside_contacts(path: Path) -> list[dict]:
-    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
-
-
-@contextlib.contextmanager
-def serving(data_dir: Path, log_path: Path, timeout: float = 180, net_audit: Path | None = None):
-    """A real `dossier serve` on a free loopback port (default host): yields (process, base_url).
-    With net_audit, every contact with an address off this machine is written there."""
-    port = free_port()
-    cmd = DOSSIER if net_audit is None else [sys.executable, "-c", NET_AUDIT]
-    extra = {} if net_audit is None else {"NET_AUDIT_OUT": str(net_audit)}
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(cmd + ["serve", "--port", str(port)], cwd=REPO, env=cli_env(data_dir, **extra),
-                                stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                assert proc.poll() is None, log_path.read_text()[-3000:]
-                try:
-                    if httpx.get(f"{base}/api/health", timeout=2, trust_env=False).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, "server did not come up:\n" + log_path.read_text()[-3000:]
-                time.sleep(0.25)
-            yield proc, base
-        finally:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
 
 
 def catalog_state(data_dir: Path) -> tuple:

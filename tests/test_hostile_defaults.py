@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 from dossier.app.settings import DossierSettings
-from tests.test_faults_store import NET_AUDIT, REPO, outside_contacts
+from tests.conftest import NET_AUDIT, REPO, outside_contacts
 
 KEYS = ["ANONYMIZED_TELEMETRY", "GRADIO_ANALYTICS_ENABLED", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE",
         "HF_HUB_DISABLE_TELEMETRY", "DO_NOT_TRACK"]
