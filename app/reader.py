@@ -42,7 +42,6 @@ class AnswerScorer:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
         self.input_names = {i.name for i in self.session.get_inputs()}
-        self.id = f"reader:{cfg.get('recipe_version', '?')}:{path.stat().st_size}"
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], float] = {}
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .dataset import load_dataset, select_items
-from .squad_bench import DATASETS, gold_in, golds_of
+from .squad_bench import DATASETS, gold_in, golds_of, open_store
 
 
 @dataclass
@@ -37,34 +37,24 @@ def collect(name: str, work: Path, *, settings=None, embedder=None, subset: int 
             progress=None) -> list[Row]:
     """Feature rows of one dev dataset (eval/datasets/NAME.jsonl) over a store of its corpus (built once
     under `work`); follow-up questions are left out (their context comes from an earlier answer)."""
-    from dossier.app.context import AppContext, answer_scorer
+    from dossier.app.context import answer_scorer
     from dossier.app.engines.extractive import FEATURES, ExtractiveEngine
     from dossier.app.reader import AbstainModel
-    from dossier.app.settings import DossierSettings
 
-    from .dataset import corpus_path_for, load_corpus
     from .metrics import answer_correct
-    from .runner import prepare_store
 
-    path = DATASETS / f"{name}.jsonl"
-    s = (settings or DossierSettings()).model_copy(deep=True)
-    s.data_dir, s.chroma_url = Path(work) / f"store-{name}", ""
-    app = AppContext(s)
-    if embedder is not None:
-        app.index.embedder = embedder
-    corpus = load_corpus(corpus_path_for(path))
-    have = {r["source"] for r in app.index.catalog.db.execute("SELECT source FROM documents").fetchall()}
-    prepare_store(corpus, app.index, ingest=any(str(d.path) not in have for d in corpus.documents))
+    app, _ = open_store(name, work, settings, embedder)
+    s = app.settings
     never = AbstainModel(FEATURES, (0.0,) * len(FEATURES), 0.0, (0.0,) * len(FEATURES), (1.0,) * len(FEATURES), 0.0)
     engine = ExtractiveEngine(answer_scorer(s.answer.reader_dir), never, threshold=-1.0,
                               max_sentences=s.answer.max_sentences, max_sentences_why=s.answer.max_sentences_why)
-    items = [it for it in select_items(load_dataset(path), subset=subset) if not it.history]
+    items = [it for it in select_items(load_dataset(DATASETS / f"{name}.jsonl"), subset=subset) if not it.history]
     rows = []
     for i, it in enumerate(items, 1):
         hits = app.index.retriever.search(it.question, k=k)
         ranking = engine.rank(it.question, hits)
         if ranking.scored:
-            text = " ".join(d.text for d in engine.draft(it.question, hits).sentences)
+            text = " ".join(d.text for d in engine.decide(ranking).sentences)
             right = it.answerable and bool(answer_correct(text, it.answer_keys) or gold_in(text, golds_of(it)))
             rows.append(Row(it.id, it.answerable, right, ranking.features, name))
         if progress:

@@ -102,10 +102,6 @@ def articles(external: Path, split: str) -> list[Article]:
     return out
 
 
-def _sentences(text: str) -> list[tuple[int, int]]:
-    return sentence_spans(text)
-
-
 def _containing(spans: list[tuple[int, int]], pos: int) -> int | None:
     for i, (a, b) in enumerate(spans):
         if a <= pos < b:
@@ -129,7 +125,7 @@ def training_pairs(arts: list[Article], *, seed: int = 13, same_paragraph_negati
     rng = random.Random(seed)
     pairs: list[tuple[str, str, float]] = []
     for art in arts:
-        spans = [_sentences(p) for p in art.paragraphs]
+        spans = [sentence_spans(p) for p in art.paragraphs]
         sents = [[p[a:b] for a, b in s] for p, s in zip(art.paragraphs, spans)]
         words = [[key_words(s) for s in ps] for ps in sents]
         qs = art.questions if max_questions is None else art.questions[:max_questions]
@@ -178,7 +174,7 @@ def dataset_items(arts: list[Article]) -> list[dict]:
     items = []
     for art in arts:
         doc = slug(art.title)
-        spans = [_sentences(p) for p in art.paragraphs]
+        spans = [sentence_spans(p) for p in art.paragraphs]
         for q in art.questions:
             item = {"id": f"sq-{q.id}", "question": q.question, "answerable": not q.impossible, "reference_answer": "",
                     "answer_keys": [], "gold": [], "tags": ["squad", doc]}

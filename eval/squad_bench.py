@@ -64,20 +64,22 @@ def dataset_path(split: str) -> Path:
     return path
 
 
-def open_store(split: str, work: Path, settings=None, embedder=None):
-    """An AppContext over a store holding the split's articles (built once under `work`, then reused)."""
+def open_store(name: str, work: Path, settings=None, embedder=None):
+    """An AppContext over a store holding the corpus of dataset NAME (eval/datasets/NAME.jsonl and its
+    corpus sidecar), built once under `work` as store-NAME and reused."""
     from dossier.app.context import AppContext
     from dossier.app.settings import DossierSettings
 
+    from .dataset import corpus_path_for
     from .runner import prepare_store
 
     settings = (settings or DossierSettings()).model_copy(deep=True)
-    settings.data_dir = Path(work) / f"store-{split}"
+    settings.data_dir = Path(work) / f"store-{name}"
     settings.chroma_url = ""
     app = AppContext(settings)
     if embedder is not None:
         app.index.embedder = embedder
-    corpus = load_corpus(DATASETS / f"squad-{split}.corpus.toml")
+    corpus = load_corpus(corpus_path_for(DATASETS / f"{name}.jsonl"))
     have = {r["source"] for r in app.index.catalog.db.execute("SELECT source FROM documents").fetchall()}
     prepare_store(corpus, app.index, ingest=any(str(d.path) not in have for d in corpus.documents))
     return app, corpus
@@ -179,7 +181,7 @@ def run_squad(split: str, *, engines=ENGINES, baselines=BASELINES, subset: int |
 
     items = select_items(load_dataset(dataset_path(split)), subset=subset, tags=tags)
     by_id = {it.id: it for it in items}
-    app, corpus = open_store(split, work, settings, embedder)
+    app, corpus = open_store(f"squad-{split}", work, settings, embedder)
     answerer = build_answerer(app)
     runs: dict[str, list[Outcome]] = {}
     for name in engines:

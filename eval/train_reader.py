@@ -8,7 +8,6 @@ Output folder: `model.onnx` (int8), `tokenizer.json`, `reader.json` (max length,
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -33,7 +32,6 @@ class TrainConfig:
     same_paragraph_negatives: int = 2
     max_questions_per_article: int | None = None  # a tiny slice for tests
     max_pairs: int | None = None
-    threads: int | None = None
     keep_hf: Path | None = None  # also keep the fine-tuned torch model here (to re-export without training)
     init: Path | None = None  # start from this fine-tuned model (a second stage) instead of the bundled MiniLM
     hard: bool = False  # same-paragraph negatives: the lexically closest sentences, not random ones
@@ -56,8 +54,6 @@ def train(cfg: TrainConfig, progress=print) -> dict:
 
     from dossier.index.embedder import bundled_model_path
 
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     t0 = time.time()
     pairs = build_pairs(cfg)
@@ -125,21 +121,3 @@ def export_int8(hf_dir: Path, out: Path, max_length: int) -> None:
         "kind": "cross-encoder", "output": "logit", "max_length": max_length,
         "do_lower_case": bool(tok_cfg.get("do_lower_case", True)), "recipe_version": RECIPE_VERSION}, indent=1) + "\n")
 
-
-def main() -> None:  # python -m eval.train_reader EXTERNAL OUT [epochs]
-    import sys
-
-    cfg = TrainConfig(external=Path(sys.argv[1]), out=Path(sys.argv[2]), epochs=float(sys.argv[3]) if len(sys.argv) > 3 else 1.0,
-                      threads=int(os.environ.get("TRAIN_THREADS", "0")) or None,
-                      keep_hf=Path(os.environ["TRAIN_KEEP_HF"]) if os.environ.get("TRAIN_KEEP_HF") else None,
-                      init=Path(os.environ["TRAIN_INIT"]) if os.environ.get("TRAIN_INIT") else None,
-                      hard=os.environ.get("TRAIN_HARD") == "1", lr=float(os.environ.get("TRAIN_LR", "5e-5")),
-                      seed=int(os.environ.get("TRAIN_SEED", "13")))
-    print(json.dumps(train(cfg), indent=1))
-
-
-if __name__ == "__main__":
-    from dossier.ingest.runtime import apply_process_settings
-
-    apply_process_settings()
-    main()

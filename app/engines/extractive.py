@@ -18,14 +18,13 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
-
-import numpy as np
+from typing import Iterator
 
 from dossier.index.retrieval import Hit
 
 from ..answer_models import Draft, Turn
-from ..question import DATE, EXPLAIN, LIST, NUMBER, PERSON, PERSON_NAME, DESCRIBE, analyze, is_followup, split_context, with_context
+from ..question import (DATE, DESCRIBE, EXPLAIN, LIST, NUMBER, PERSON, PERSON_NAME, QuestionInfo, analyze, is_followup, split_context,
+                        with_context)
 from ..reader import AbstainModel, AnswerScorer
 from ..textutil import content_stems, names, numbers
 from .candidates import Emitter, Sentence, candidate_sentences, title_of
@@ -40,6 +39,7 @@ _YEAR_OR_MONTH = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b|\b(January|February|March|
 class Scored:
     sent: Sentence
     logit: float
+    stems: frozenset[str] = frozenset()  # the sentence's content stems (computed once)
     own: float = 0.0  # share of the question's key terms in the sentence
     near: float = 0.0  # ... in the sentence with its neighbours and its document's title
 
@@ -47,19 +47,20 @@ class Scored:
 @dataclass
 class Ranking:
     """The candidates of one question, best first, with the features the abstention model reads."""
+    info: QuestionInfo | None = None  # what the question asks
     scored: list[Scored] = field(default_factory=list)
     features: dict[str, float] = field(default_factory=dict)
     confidence: float = 0.0
 
 
-def features(info, asked: str, terms: list[str], scored: list[Scored]) -> dict[str, float]:
+def features(info: QuestionInfo, asked: str, terms: list[str], scored: list[Scored]) -> dict[str, float]:
     """What the abstention model reads about the best sentence (scored best first)."""
     best = scored[0]
     c = best.sent
     ctx = f"{c.prev[2] if c.prev else ''} {c.text} {c.next_text}"
     ctx_stems, low = set(content_stems(ctx)), ctx.lower()
     # key terms weighted by rarity among the candidates: a rare term of the question missing is a strong sign
-    df = {t: sum(t in st for st in (set(content_stems(s.sent.text)) for s in scored)) for t in terms}
+    df = {t: sum(t in s.stems for s in scored) for t in terms}
     idf = {t: math.log(1 + (len(scored) + 1) / (df[t] + 0.5)) for t in terms}
     qnames = {t for n in names(asked) for t in n.split() if len(t) > 2} - {asked.split()[0] if asked.split() else ""}
     return {
@@ -117,7 +118,7 @@ class ExtractiveEngine:
         info = analyze(asked)
         cands = [c for c in candidate_sentences(passages) if not c.text.rstrip().endswith("?")]  # a question answers nothing
         if not cands:
-            return Ranking()
+            return Ranking(info)
         terms = list(dict.fromkeys(info.key_stems + [s for s in content_stems(context) if s not in info.key_stems]))
         scored = [self._coverage(c, terms) for c in cands]
         # the scorer reads the sentences most likely to answer: all of the first passages', then by coverage
@@ -129,31 +130,34 @@ class ExtractiveEngine:
             s.logit = float(lg)
         scored.sort(key=lambda s: (-s.logit, s.sent.passage, s.sent.start))
         feats = features(info, asked, terms, scored)
-        return Ranking(scored, feats, self.abstain.confidence(feats))
+        return Ranking(info, scored, feats, self.abstain.confidence(feats))
 
     def draft(self, question: str, passages: list[Hit]) -> Draft:
-        r = self.rank(question, passages)
+        return self.decide(self.rank(question, passages))
+
+    def decide(self, r: Ranking) -> Draft:
+        """The answer a ranking gives: abstain under the threshold, else the chosen sentences."""
         if not r.scored:
             return Draft(abstained=True, reason="no passages were retrieved")
         if r.confidence < self.threshold:
             return Draft(abstained=True, confidence=r.confidence,
                          reason=f"no passage sentence answers this with enough confidence ({r.confidence:.2f} < {self.threshold:.2f})")
-        info = analyze(split_context(question)[0])
         emitter = Emitter()
-        for s in self._select(info, r.scored):
+        for s in self._select(r.info, r.scored):
             emitter.emit(s.sent.hit.chunk.doc_id, s.sent.start, s.sent.end, s.sent.text, s.sent.passage)
         return Draft(sentences=emitter.sentences, confidence=r.confidence)
 
     # --- internals -----------------------------------------------------------------------
     @staticmethod
     def _coverage(c: Sentence, terms: list[str]) -> Scored:
+        own_stems = frozenset(content_stems(c.text))
         if not terms:
-            return Scored(c, 0.0)
-        own_stems = set(content_stems(c.text))
+            return Scored(c, 0.0, own_stems)
         ctx = own_stems | set(content_stems(f"{c.prev[2] if c.prev else ''} {c.next_text} {title_of(c.hit)}"))
-        return Scored(c, 0.0, own=sum(t in own_stems for t in terms) / len(terms), near=sum(t in ctx for t in terms) / len(terms))
+        return Scored(c, 0.0, own_stems, own=sum(t in own_stems for t in terms) / len(terms),
+                      near=sum(t in ctx for t in terms) / len(terms))
 
-    def _select(self, info, scored: list[Scored]) -> list[Scored]:
+    def _select(self, info: QuestionInfo, scored: list[Scored]) -> list[Scored]:
         """The best sentence, then those scored within `close` of it (why/how/list questions take more), best
         first, none repeating a chosen one."""
         limit = self.max_sentences_why if info.qtype in (EXPLAIN, LIST) else self.max_sentences
@@ -162,18 +166,15 @@ class ExtractiveEngine:
         for s in scored[1:]:
             if len(chosen) >= limit or s.logit < top.logit - self.close:
                 break
-            if any(_overlap(s.sent, o.sent) for o in chosen):
+            if any(_overlap(s, o) for o in chosen):
                 continue
             chosen.append(s)
         return chosen  # best first: the sentence that answers best leads
 
 
-def _overlap(a: Sentence, b: Sentence) -> bool:
-    if a.hit.chunk.doc_id == b.hit.chunk.doc_id and a.start < b.end and b.start < a.end:
+def _overlap(a: Scored, b: Scored) -> bool:
+    """The same document span, or nearly the same words."""
+    x, y = a.sent, b.sent
+    if x.hit.chunk.doc_id == y.hit.chunk.doc_id and x.start < y.end and y.start < x.end:
         return True
-    sa, sb = set(content_stems(a.text)), set(content_stems(b.text))
-    return len(sa & sb) / max(1, min(len(sa), len(sb))) > 0.8
-
-
-def feature_vector(features: dict[str, float]) -> np.ndarray:
-    return np.array([features[f] for f in FEATURES], dtype=np.float64)
+    return len(a.stems & b.stems) / max(1, min(len(a.stems), len(b.stems))) > 0.8
