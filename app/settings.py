@@ -49,6 +49,17 @@ class ServeSettings(BaseModel):
     max_urls_per_request: int = Field(20, ge=1, le=1000, description="Most URLs one Library request may ingest.")
 
 
+class CheckSettings(BaseModel):
+    k: int = Field(6, ge=1, le=50, description="Passages retrieved for each draft sentence.")
+    candidates: int = Field(8, ge=1, le=100, description="Source sentences compared with each draft sentence (those sharing most of its content words).")
+    max_sentences: int = Field(2000, ge=1, description="Most sentences a draft may have; a longer one is refused (exit status 2).")
+    w_coverage: float = Field(0.5, ge=0, le=1, description="Weight of content-word coverage against embedding similarity in the support score.")
+    support_coverage: float = Field(0.88, ge=0, le=1, description="Least share of the draft sentence's content words a source sentence (with its neighbours) must have to support it.")
+    support_similarity: float = Field(0.55, ge=0, le=1, description="Least embedding similarity of a supporting source sentence.")
+    contradict_coverage: float = Field(0.85, ge=0, le=1, description="Least share of the draft sentence's content words, slot values left out, a contradicting source sentence must have.")
+    contradict_similarity: float = Field(0.5, ge=0, le=1, description="Least embedding similarity of a contradicting source sentence.")
+
+
 class DossierSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DOSSIER_", env_nested_delimiter="__", extra="ignore")
 
@@ -59,3 +70,4 @@ class DossierSettings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
+    check: CheckSettings = Field(default_factory=CheckSettings)

@@ -1,0 +1,275 @@
+"""Check a draft against the sources: every sentence `supported`, `contradicted` or `unsupported`.
+
+For each sentence of the draft (headings, block quotes and blank lines are context, not checked) the
+passages are retrieved as for a question, split into sentences with exact document offsets, and the
+closest source sentences (by shared content words, then embedding similarity) are compared with the
+draft sentence slot by slot (`check_slots`): quantities, dates, names, roles and polarity.
+
+- supported: one source sentence (with its neighbours for names and figures) states every slot of the
+  draft sentence, covers its content words and is close in meaning;
+- contradicted: a source sentence says the same thing (the draft's other content words, close in
+  meaning) with a different value in one slot, or the opposite polarity;
+- unsupported: neither. Sharing words with a passage is not support.
+
+Checking reads the store and never writes to it.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from dossier.ingest.sentences import sentence_spans
+
+from .answer_models import Citation
+from .check_slots import Conflict, conflicts, missing, slots
+from .embed_cache import EmbeddingCache
+from .settings import CheckSettings
+from .textutil import content_stems, fold
+
+Verdict = Literal["supported", "contradicted", "unsupported"]
+VERDICTS: tuple[str, ...] = ("supported", "contradicted", "unsupported")
+
+
+class CheckError(ValueError):
+    """Bad input for a draft check (empty, unreadable, over the size limit): one line for the user."""
+
+
+class CheckedSentence(BaseModel):
+    text: str
+    start: int  # offsets into the draft text
+    end: int
+    verdict: Verdict
+    reason: str = ""
+    score: float = 0.0
+    citations: list[Citation] = Field(default_factory=list)
+    # the closest source sentence's signals: content-word coverage, coverage without slot values, similarity
+    signals: dict[str, float] = Field(default_factory=dict)
+
+
+class CheckSummary(BaseModel):
+    supported: int = 0
+    contradicted: int = 0
+    unsupported: int = 0
+
+
+class CheckReport(BaseModel):
+    sentences: list[CheckedSentence] = Field(default_factory=list)
+    summary: CheckSummary = Field(default_factory=CheckSummary)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+    def exit_status(self, strict: bool = False) -> int:
+        """0 when nothing is contradicted (with strict: nothing unsupported either), else 1."""
+        bad = self.summary.contradicted + (self.summary.unsupported if strict else 0)
+        return 1 if bad else 0
+
+
+# ----------------------------------------------------------------------------- the draft
+
+
+_LIST_MARKER = re.compile(r"^\s*(?:[-*+\u2022]|\d{1,3}[.)])\s+")
+_END = re.compile(r"[.!?…]['\"’”)\]]*\s*$")
+
+
+def draft_units(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, kind) of each sentence of the draft: kind `sentence` (checked), `heading` or `quote`
+    (a block quote: context). List markers are left out of a sentence's span."""
+    out = []
+    for a, b in sentence_spans(text):
+        line_start = text.rfind("\n", 0, a) + 1
+        line = text[line_start:b].lstrip()
+        if line.startswith("#"):
+            out.append((a, b, "heading"))
+            continue
+        if line.startswith(">"):
+            out.append((a, b, "quote"))
+            continue
+        if not text[line_start:a].strip():  # the sentence starts its line: a list marker is not part of it
+            m = _LIST_MARKER.match(text[a:b])
+            if m and m.end() < b - a:
+                a += m.end()
+        sent = text[a:b]
+        if not re.search(r"[^\W\d_]", sent):
+            continue
+        if not _END.search(sent) and len(sent.split()) < 8:
+            out.append((a, b, "heading"))
+            continue
+        out.append((a, b, "sentence"))
+    return out
+
+
+def read_draft(data: bytes, name: str, ingest_settings) -> str:
+    """The text of a draft file (.md, .txt, .docx, .html, sniffed from content) through the ingest readers."""
+    from dossier.ingest.errors import IngestError
+    from dossier.ingest.readers import read_bytes
+
+    if not data.strip():
+        raise CheckError(f"{name}: the draft is empty")
+    try:
+        return read_bytes(data, name, ingest_settings).text
+    except IngestError as exc:
+        raise CheckError(f"{name}: cannot read the draft ({exc.reason})") from None
+
+
+# ----------------------------------------------------------------------------- candidates
+
+
+@dataclass
+class _Candidate:
+    hit: object  # retrieval Hit
+    start: int  # document offsets of the source sentence
+    end: int
+    text: str
+    window: str  # the sentence with its neighbours in the chunk
+    parts: tuple = ()  # (start, end, text) of the window's sentences, document offsets
+
+
+@dataclass
+class _Judged:
+    cand: _Candidate
+    similarity: float
+    coverage: float  # of all the draft's content words, by the window
+    topical: float  # of the draft's content words other than its slot values
+    missing: list
+    conflicts: list[Conflict]
+    own: float = 0.0  # coverage of the draft's content words by the source sentence alone (picks the citation)
+
+    def support_score(self, w: float) -> float:
+        return round(w * self.coverage + (1 - w) * self.similarity, 4)
+
+    def topic_score(self, w: float) -> float:
+        return round(w * self.topical + (1 - w) * self.similarity, 4)
+
+
+def _candidates(hits) -> list[_Candidate]:
+    seen: set[tuple[str, int, int]] = set()
+    out = []
+    for h in hits:
+        c = h.chunk
+        spans = sentence_spans(c.text) or [(0, len(c.text))]
+        for i, (a, b) in enumerate(spans):
+            key = (c.doc_id, c.start + a, c.start + b)
+            if key in seen:
+                continue
+            seen.add(key)
+            near = spans[max(0, i - 1):i + 2]
+            parts = tuple((c.start + x, c.start + y, c.text[x:y]) for x, y in near)
+            out.append(_Candidate(h, c.start + a, c.start + b, c.text[a:b], c.text[near[0][0]:near[-1][1]], parts))
+    return out
+
+
+def _citation(n: int, cand: _Candidate, sentence: str = "") -> Citation:
+    """The evidence: the candidate sentence, or the neighbour in its window that holds more of the draft
+    sentence's content words (a supporting window is cited by its strongest sentence)."""
+    h = cand.hit
+    c = h.chunk
+    start, end = cand.start, cand.end
+    if sentence and cand.parts:
+        want = set(content_stems(sentence))
+        best = max(cand.parts, key=lambda p: (len(want & set(content_stems(p[2]))), p[0] == cand.start))
+        start, end = best[0], best[1]
+    return Citation(n=n, doc_id=c.doc_id, title=h.doc.get("title", "") or "", source=h.doc.get("url") or h.doc.get("source", ""),
+                    chunk_id=c.chunk_id, page=c.page, start=start, end=end,
+                    quote=c.text[start - c.start:end - c.start], passage=c.text)
+
+
+# ----------------------------------------------------------------------------- the checker
+
+
+class DraftChecker:
+    def __init__(self, retriever, embed, settings: CheckSettings | None = None):
+        self.retriever = retriever
+        self.settings = settings or CheckSettings()
+        self._cache = EmbeddingCache(embed, max_items=20000)
+
+    def check(self, text: str, *, k: int | None = None) -> CheckReport:
+        t0 = time.perf_counter()
+        if not text or not text.strip():
+            raise CheckError("the draft is empty")
+        units = [(a, b) for a, b, kind in draft_units(text) if kind == "sentence"]
+        if not units:
+            raise CheckError("the draft has no sentence to check (only headings, quotes or blank lines)")
+        if len(units) > self.settings.max_sentences:
+            raise CheckError(f"the draft has {len(units)} sentences, over the limit of {self.settings.max_sentences} "
+                             f"(DOSSIER_CHECK__MAX_SENTENCES)")
+        report = CheckReport()
+        for a, b in units:
+            s = self.check_sentence(text[a:b], k=k)
+            s.start, s.end = a, b
+            report.sentences.append(s)
+            setattr(report.summary, s.verdict, getattr(report.summary, s.verdict) + 1)
+        report.timings_ms = {"total": round((time.perf_counter() - t0) * 1000, 2)}
+        return report
+
+    def check_sentence(self, sentence: str, *, k: int | None = None) -> CheckedSentence:
+        sentence = " ".join(sentence.split())
+        hits = self.retriever.search(sentence, k=k or self.settings.k)
+        judged = self._judge(sentence, _candidates(hits))
+        return self._verdict(sentence, judged)
+
+    def _judge(self, sentence: str, cands: list[_Candidate]) -> list[_Judged]:
+        if not cands:
+            return []
+        d = slots(sentence)
+        stems = {s for s in content_stems(sentence)}
+        neutral = {s for s in stems if s not in d.slot_stems and not s.isdigit()}
+        wstems = [set(content_stems(c.window)) for c in cands]
+        order = sorted(range(len(cands)), key=lambda i: -len(stems & wstems[i]))[: self.settings.candidates]
+        vecs = self._cache.vectors([sentence] + [cands[i].text for i in order])
+        sims = vecs[1:] @ vecs[0] if vecs.shape[1] > 1 else np.zeros(len(order))
+        out = []
+        for j, i in enumerate(order):
+            c = cands[i]
+            pool, src = slots(c.window), slots(c.text)
+            miss = missing(d, pool)
+            conf = conflicts(d, src, miss)
+            topical = len(neutral & wstems[i]) / len(neutral) if neutral else 1.0  # a sentence of slots only
+            own = len(stems & set(content_stems(c.text))) / max(1, len(stems))
+            out.append(_Judged(c, max(0.0, float(sims[j])), len(stems & wstems[i]) / max(1, len(stems)), topical, miss, conf, own))
+        return out
+
+    def _verdict(self, sentence: str, judged: list[_Judged]) -> CheckedSentence:
+        st = self.settings
+        w = st.w_coverage
+        folded = " ".join(fold(sentence).rstrip(". ").split())
+        supported = [j for j in judged if not j.conflicts and not j.missing and j.coverage >= st.support_coverage
+                     and j.similarity >= st.support_similarity]
+        supported += [j for j in judged if len(folded) >= 20 and folded in " ".join(fold(j.cand.window).split())]
+        contra = [j for j in judged if j.conflicts and j.topical >= st.contradict_coverage and j.similarity >= st.contradict_similarity]
+        if supported:
+            best, verdict, reason = max(supported, key=lambda j: (j.own, j.support_score(w))), "supported", ""
+        elif contra:
+            best = max(contra, key=lambda j: j.topic_score(w))
+            verdict, reason = "contradicted", best.conflicts[0].reason()
+        else:
+            best = max(judged, key=lambda j: j.topic_score(w), default=None)
+            verdict, reason = "unsupported", _why_not(best)
+        out = CheckedSentence(text=sentence, start=0, end=0, verdict=verdict, reason=reason,
+                              score=best.support_score(w) if best else 0.0,
+                              citations=([_citation(1, best.cand, sentence if verdict == "supported" else "")]
+                                         if best and verdict != "unsupported" else []))
+        if best:
+            out.signals = {"coverage": round(best.coverage, 4), "topical": round(best.topical, 4),
+                           "similarity": round(best.similarity, 4)}
+        return out
+
+
+def _why_not(best: _Judged | None) -> str:
+    """A short reason for `unsupported`: what the closest source sentence lacks."""
+    if best is None:
+        return "nothing in the sources is about this"
+    if best.missing:
+        return f"no source sentence states {best.missing[0][1]} in this context"
+    return "no source sentence states this"
+
+
+def build_checker(app) -> DraftChecker:
+    """The checker over an AppContext's store (read only), sharing the store's embedder."""
+    svc = app.index
+    if not svc.catalog.chunk_count():
+        raise CheckError(f"the library in {app.settings.data_dir} is empty: ingest documents first (dossier ingest PATH)")
+    return DraftChecker(svc.retriever, svc.embedder.embed, app.settings.check)
