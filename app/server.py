@@ -1,6 +1,7 @@
 """The web app: the Gradio UI mounted on FastAPI, with a small JSON API beside it.
 
     POST /api/ask      {question, engine?, strict?, k?, filters?, history?} -> the Answer JSON
+    POST /api/check    {text, k?} -> the draft-check JSON (`dossier check --json`); 422 on an empty draft
     GET  /api/sources  {"documents": [...]} (as `dossier sources --json`)
     GET  /api/health   {"status": "ok", "documents": n, "chunks": n}
 
@@ -110,6 +111,12 @@ class AskIn(BaseModel):
     history: list[TurnIn] = Field(default_factory=list, max_length=50, description="Earlier turns, oldest first (at most 50).")
 
 
+class CheckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(..., description="The draft to check (plain text or Markdown).")
+    k: Optional[int] = Field(None, ge=1, le=50, description="Passages retrieved per sentence.")
+
+
 def _auth_dependency(creds: Credentials | None):
     if not creds:
         def open_access() -> None:
@@ -173,6 +180,18 @@ def create_app(ctx: AppContext, *, auth: Credentials | None = None, answerer=Non
         except EngineError as exc:
             raise HTTPException(400, str(exc)) from exc
         return ans.model_dump()
+
+    @api.post("/api/check", dependencies=[Depends(guard)])
+    def check(body: CheckIn) -> dict:
+        from .check import CheckError
+        from .ui.check import checker_for
+
+        if not svc.catalog.chunk_count():
+            raise HTTPException(422, "the library is empty: ingest documents first")
+        try:
+            return checker_for(svc).check(body.text, k=body.k).model_dump()
+        except CheckError as exc:
+            raise HTTPException(422, str(exc)) from exc
 
     if mount_ui:
         import gradio as gr

@@ -4,4 +4,6 @@ from .assets import CSS, HEAD
 from .layout import build_ui
 from .services import UIServices
 
+CSS = CSS + _CHECK_CSS  # the Check draft tab's styles
+
 __all__ = ["CSS", "HEAD", "UIServices", "build_ui"]

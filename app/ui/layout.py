@@ -8,6 +8,7 @@ from dossier.app.answer_models import Answer, Turn
 from dossier.ingest.models import DOC_KINDS
 
 from . import chat as C
+from . import check as K
 from . import grading as G
 from . import library as L
 from . import rendering as R
@@ -88,6 +89,10 @@ def build_ui(svc: UIServices) -> gr.Blocks:
                     with gr.Column(scale=2):
                         gr.Markdown("### Sources")
                         sources = gr.HTML(R.sources_panel([], {}), elem_id="sources", js_on_load=SOURCES_JS)
+
+            # --- check a draft -------------------------------------------------------------------
+            with gr.Tab("Check draft", id="check"):
+                check_view = K.check_tab(svc)
 
             # --- library -------------------------------------------------------------------------
             with gr.Tab("Library", id="library"):
@@ -258,6 +263,7 @@ def build_ui(svc: UIServices) -> gr.Blocks:
             return show_doc(doc_id, data.get("start"), data.get("end")), gr.Tabs(selected="document"), gr.Dropdown(value=doc_id)
 
         sources.click(open_from_card, None, [doc_view, tabs, doc_pick])
+        check_view.click(open_from_card, None, [doc_view, tabs, doc_pick])
 
         # --- grading wiring ------------------------------------------------------------------------
         def pick_seed(item_id):
