@@ -1,6 +1,7 @@
 """The Gradio UI: `build_ui(UIServices(ctx))` returns the Blocks; `assets` holds the page CSS/script
 that `app.server` passes when mounting it."""
 from .assets import CSS, HEAD
+from .check import CSS as _CHECK_CSS
 from .layout import build_ui
 from .services import UIServices
 
