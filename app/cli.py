@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from . import cli_ask, cli_check, cli_index, cli_serve
+from . import cli_ask, cli_check, cli_index, cli_quotes, cli_serve
 from .cli_common import UserError, ctx_of, emit_json, err, out  # noqa: F401  (the names command modules share)
 from .context import AppContext
 from .settings import DossierSettings
@@ -50,7 +50,7 @@ def build(groups: dict[str, typer.Typer] | None = None) -> typer.Typer:
     """The root command with the app's commands and the given groups (registered once per process)."""
     global _built
     if not _built:
-        for module in (cli_index, cli_ask, cli_check, cli_serve):
+        for module in (cli_index, cli_ask, cli_check, cli_quotes, cli_serve):
             module.commands.register(cli)
         _built = True
     have = {g.name for g in cli.registered_groups}

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from dossier.ingest.models import Chunk, Document, DocumentMeta, PageSpan
+from dossier.ingest.quotes import QUOTES_VERSION, Quote, extract_quotes
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -39,6 +40,17 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ord);
 CREATE INDEX IF NOT EXISTS documents_sha ON documents(sha256);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS quotes (
+  doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+  start INTEGER NOT NULL, "end" INTEGER NOT NULL, kind TEXT NOT NULL,
+  speaker TEXT NOT NULL, speaker_type TEXT NOT NULL, role TEXT, org TEXT,
+  cue_start INTEGER, cue_end INTEGER, page INTEGER
+);
+CREATE INDEX IF NOT EXISTS quotes_doc ON quotes(doc_id, start);
+CREATE INDEX IF NOT EXISTS quotes_speaker ON quotes(speaker);
+CREATE TABLE IF NOT EXISTS quote_docs (
+  doc_id TEXT PRIMARY KEY REFERENCES documents(doc_id) ON DELETE CASCADE, version TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ingest_log (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT, source TEXT, status TEXT, code TEXT, reason TEXT, doc_id TEXT
 );
@@ -95,14 +107,18 @@ class Catalog:
         self.set_meta("version", str(int(row["value"] if row else 0) + 1), db)
 
     # --- documents --------------------------------------------------------------------------
-    def put_document(self, doc: Document, chunks: list[Chunk], fingerprint: str) -> str | None:
-        """Insert or replace the document for `doc.source` in one transaction.
-        Returns the doc_id it replaced (whose vectors the caller deletes), if any."""
+    def put_document(self, doc: Document, chunks: list[Chunk], fingerprint: str, quotes: list[Quote] | None = None) -> str | None:
+        """Insert or replace the document for `doc.source` in one transaction, with its chunks and its
+        quotations (extracted here when not given). Returns the doc_id it replaced (whose vectors the
+        caller deletes), if any."""
+        if quotes is None:
+            quotes = extract_quotes(doc.text, doc.meta.language or "en")
         with self.tx() as db:
             old = db.execute("SELECT doc_id FROM documents WHERE source=?", (doc.source,)).fetchone()
             old_id = old["doc_id"] if old else None
             if old_id:
                 db.execute("DELETE FROM chunks WHERE doc_id=?", (old_id,))
+                self._drop_quotes(db, old_id)
                 db.execute("DELETE FROM documents WHERE doc_id=?", (old_id,))
             m = doc.meta
             db.execute(
@@ -117,6 +133,7 @@ class Catalog:
                 'INSERT INTO chunks(chunk_id, doc_id, ord, start, "end", page, section, n_tokens) VALUES (?,?,?,?,?,?,?,?)',
                 [(c.chunk_id, c.doc_id, c.ord, c.start, c.end, c.page, c.section, c.n_tokens) for c in chunks],
             )
+            self._write_quotes(db, doc, quotes)
             self._bump(db)
         return old_id if old_id != doc.doc_id else None
 
@@ -136,6 +153,7 @@ class Catalog:
 
     def delete_document(self, doc_id: str) -> bool:
         with self.tx() as db:
+            self._drop_quotes(db, doc_id)
             cur = db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
             db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
             self._bump(db)
@@ -226,6 +244,61 @@ class Catalog:
 
     def chunk_ids_for(self, doc_id: str) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT chunk_id FROM chunks WHERE doc_id=? ORDER BY ord", (doc_id,))]
+
+    # --- quotes -----------------------------------------------------------------------------
+    @staticmethod
+    def _drop_quotes(db: sqlite3.Connection, doc_id: str) -> None:
+        db.execute("DELETE FROM quotes WHERE doc_id=?", (doc_id,))
+        db.execute("DELETE FROM quote_docs WHERE doc_id=?", (doc_id,))
+
+    def _write_quotes(self, db: sqlite3.Connection, doc: Document, quotes: list[Quote]) -> None:
+        for q in quotes:  # the catalog's promise: every stored quote is an exact span of the stored text
+            if doc.text[q.start:q.end] != q.text:
+                raise ValueError(f"quote at {q.start}:{q.end} of {doc.doc_id} is not the document's text there")
+        db.executemany(
+            'INSERT INTO quotes(doc_id, start, "end", kind, speaker, speaker_type, role, org, cue_start, cue_end, page) '
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [(doc.doc_id, q.start, q.end, q.kind, q.speaker, q.speaker_type, q.role, q.org, q.cue_start, q.cue_end,
+              doc.page_at(q.start)) for q in quotes],
+        )
+        db.execute("INSERT OR REPLACE INTO quote_docs(doc_id, version) VALUES (?, ?)", (doc.doc_id, QUOTES_VERSION))
+
+    def refresh_quotes(self) -> int:
+        """Extract the quotations of documents stored without them (a catalog from before the quote index, or
+        from an older extractor); each document in its own transaction. Returns how many were done."""
+        stale = [r[0] for r in self.db.execute(
+            "SELECT d.doc_id FROM documents d LEFT JOIN quote_docs q ON q.doc_id = d.doc_id "
+            "WHERE q.version IS NULL OR q.version != ?", (QUOTES_VERSION,))]
+        for doc_id in stale:
+            doc = self.get_document(doc_id)
+            if doc is None:
+                continue
+            quotes = extract_quotes(doc.text, doc.meta.language or "en")
+            with self.tx() as db:
+                if db.execute("SELECT 1 FROM documents WHERE doc_id=? AND sha256=?", (doc_id, doc.sha256)).fetchone() is None:
+                    continue  # replaced or removed meanwhile
+                self._drop_quotes(db, doc_id)
+                self._write_quotes(db, doc, quotes)
+        return len(stale)
+
+    def quote_rows(self, *, doc_ids: list[str] | None = None) -> list[dict]:
+        """Every stored quotation with its document's title and source, in (document, offset) order; the
+        quote text is sliced from the stored document text."""
+        sql = ('SELECT q.doc_id, q.start, q."end", q.kind, q.speaker, q.speaker_type, q.role, q.org, q.cue_start, q.cue_end, '
+               "q.page, d.title, d.source, d.url FROM quotes q JOIN documents d ON d.doc_id = q.doc_id")
+        args: list = []
+        if doc_ids:
+            sql += f" WHERE q.doc_id IN ({','.join('?' * len(doc_ids))})"
+            args = list(doc_ids)
+        rows = [dict(r) for r in self.db.execute(sql + " ORDER BY d.date, d.title, q.doc_id, q.start, q.kind", args)]
+        texts: dict[str, str] = {}
+        for r in rows:
+            if r["doc_id"] not in texts:
+                texts[r["doc_id"]] = self.doc_text(r["doc_id"]) or ""
+            t = texts[r["doc_id"]]
+            r["quote"] = t[r["start"]:r["end"]]
+            r["cue"] = t[r["cue_start"]:r["cue_end"]] if r["cue_end"] else ""
+        return rows
 
     # --- ingest log -------------------------------------------------------------------------
     def log(self, at: str, source: str, status: str, code: str, reason: str, doc_id: str = "") -> None:

@@ -21,6 +21,7 @@ from dossier.ingest.discover import expand_inputs, is_url
 from dossier.ingest.errors import IngestError, TooLarge
 from dossier.ingest.manifest import ManifestIndex, normalize_date
 from dossier.ingest.models import Chunk, Document, DocumentMeta
+from dossier.ingest.quotes import Quote, extract_quotes
 
 from .service import IndexService
 
@@ -67,6 +68,7 @@ class _Prepared:
     doc: Document | None = None
     chunks: list[Chunk] = field(default_factory=list)
     replaces: str | None = None
+    quotes: list[Quote] | None = None  # found while reading (in the read-ahead thread), stored with the document
 
 
 ProgressFn = Callable[[int, int, str], None]
@@ -236,11 +238,12 @@ class Ingestor:
             if not chunks:
                 res.code, res.reason = "no-text", "no text to index after extraction"
                 return _Prepared(res)
+            quotes = extract_quotes(doc.text, meta.language or "en")
             res.status = "replaced" if existing else "ingested"
             res.doc_id, res.title, res.chunks = doc.doc_id, meta.title, len(chunks)
             if read.warnings:
                 res.reason = "; ".join(read.warnings)
-            return _Prepared(res, doc, chunks, existing["doc_id"] if existing else None)
+            return _Prepared(res, doc, chunks, existing["doc_id"] if existing else None, quotes)
         except IngestError as exc:
             res.code, res.reason = exc.code, exc.reason
             return _Prepared(res)
@@ -286,7 +289,7 @@ class Ingestor:
                      [{"doc_id": c.doc_id, "ord": c.ord, "start": c.start, "end": c.end} for c in chunks])
         for i, p in enumerate(batch):
             assert p.doc is not None
-            replaced = cat.put_document(p.doc, p.chunks, self.svc.fingerprint)
+            replaced = cat.put_document(p.doc, p.chunks, self.svc.fingerprint, quotes=p.quotes)
             if replaced:
                 store.delete_doc(replaced)
             if stale.get(i):

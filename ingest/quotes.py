@@ -23,9 +23,12 @@ extraction is cheap next to embedding).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
 
 from .sentences import paragraph_spans, sentence_spans, within_punkt_budget
+
+QUOTES_VERSION = "1"  # bump when the extractor changes what it finds: stored documents are re-read (Catalog.refresh_quotes)
 
 # verbs that attribute speech to the subject before them ("X said") or the name after them ("said X")
 SAY_VERBS = ("said", "says", "say", "added", "adds", "argued", "argues", "argue", "wrote", "writes", "told", "tells", "noted",
@@ -43,7 +46,8 @@ ROLE_WORDS = ("advisor", "adviser", "professor", "spokesman", "spokeswoman", "sp
               "member", "journalist", "reporter", "lawyer", "consultant", "founder", "manager", "editor", "secretary",
               "judge", "justice", "prosecutor", "counsel", "attorney", "clerk", "auditor", "commissioner", "ambassador",
               "senator", "governor", "mayor", "chief", "leader", "coordinator", "investigator", "witness", "official",
-              "representative", "ceo", "executive", "deputy", "inspector", "general", "presiding", "economist", "scientist")
+              "representative", "ceo", "executive", "deputy", "inspector", "general", "presiding", "economist", "scientist",
+              "engineer", "doctor", "activist", "historian", "author", "campaigner", "specialist", "partner", "founder")
 ORG_WORDS = ("Organisation", "Organization", "Agency", "Committee", "Council", "Commission", "Union", "Fund", "University",
              "Watch", "International", "Service", "Ministry", "Office", "Institute", "Project", "Parliament", "Court",
              "Police", "Guard", "Bank", "Foundation", "Centre", "Center", "Association", "Network", "Collective", "Ltd",
@@ -206,8 +210,11 @@ def _sentences(text: str, masked: str, pa: int, pb: int, spans, language: str, p
     belongs to the sentence that attributes it)."""
     raw = sentence_spans(text, pa, pb, language=language, punkt=punkt)
     merged: list[list[int]] = []
+    k = 0  # spans and sentences both run in document order: one pass over each
     for sa, sb in raw:
-        if merged and any(s < sa < e + 2 for s, e, _ in spans if s < merged[-1][1]):
+        while k < len(spans) and spans[k][1] + 2 <= sa:
+            k += 1
+        if merged and k < len(spans) and spans[k][0] < sa < spans[k][1] + 2 and spans[k][0] < merged[-1][1]:
             merged[-1][1] = sb
         else:
             merged.append([sa, sb])
@@ -217,9 +224,11 @@ def _sentences(text: str, masked: str, pa: int, pb: int, spans, language: str, p
 def _direct(doc: _Doc, pa: int, spans, attributed: dict[int, _Attribution], sents, masked: str) -> list[Quote]:
     text = doc.text
     out: list[Quote] = []
+    starts = [a for a, _ in sents]
     for s, e, closed in spans:
         words = len(text[s:e].split())
-        host = next(((a, b) for a, b in sents if a <= s < b), (pa, e))
+        i = bisect_right(starts, s) - 1
+        host = sents[i] if i >= 0 and sents[i][0] <= s < sents[i][1] else (pa, e)
         before = masked[host[0] - pa:s - pa]
         if words < 2 or (before.count("(") > before.count(")") and words < 6):
             continue
@@ -269,14 +278,24 @@ def _is_reported(masked_sentence: str, att: _Attribution, sa: int, inside) -> bo
 # --------------------------------------------------------------------------- attribution
 
 
+_MOST_VERBS = 6  # verbs of saying tried per sentence
+_MOST_SENTENCE = 1500  # characters of a sentence searched for its attribution (a 10 MB one-line "sentence" stays linear)
+
+
 def _attribution(doc: _Doc, masked: str, pa: int, sa: int, sb: int, spans) -> _Attribution | None:
-    """The speaker a sentence attributes its quote or statement to, if it names one."""
+    """The speaker a sentence attributes its quote or statement to, if it names one (looked for in the
+    sentence's first and last characters only, where attributions stand)."""
+    if sb - sa > 2 * _MOST_SENTENCE:
+        return _attribution(doc, masked, pa, sa, sa + _MOST_SENTENCE, spans) or \
+            _attribution(doc, masked, pa, sb - _MOST_SENTENCE, sb, spans)
     s = masked[sa - pa:sb - pa]
     for m in re.finditer(r"\b(?:[Aa]ccording to|[Ii]n the words of)\s+([^.;:~“”\"]+)", s):
         att = _according(doc, m, sa, sb)
         if att is not None:
             return att
-    for m in re.finditer(rf"\b(?:(?:has|have|had|also|then|later|further)\s+)*({_SAY})\b", s):
+    for n, m in enumerate(re.finditer(rf"\b(?:(?:has|have|had|also|then|later|further)\s+)*({_SAY})\b", s)):
+        if n >= _MOST_VERBS:
+            break
         verb = m.group(1)
         after = s[m.end():m.end() + 40]
         if verb in NEEDS_THAT and not re.match(r"\s*(?:that\b|[,:]?\s*[“\"~]|\w+\s+as\b)", after) and verb != "describing":
@@ -325,11 +344,13 @@ def _subject_before(doc: _Doc, s: str, m: re.Match, sa: int, sb: int) -> _Attrib
         if _is_apposition(seg):
             continue
         context = " , ".join(x.strip() for x in segs[:i] + segs[i + 1:])
+        named = doc.last_person
         sp = _speaker_of(doc, seg, context, sa, sb)
         if sp is None:
             return None
+        cue = named[1:] if seg.lower() in _PRONOUNS and named and named[0] is sp else (sa, sb)
         start = m.start() - (len(head) - len(",".join(segs[:i])) - (len(head) - len(left))) if i else m.start() - len(clause)
-        return _Attribution(sp, sa + max(0, start), sa + m.end(), (sa, sb))
+        return _Attribution(sp, sa + max(0, start), sa + m.end(), cue)
     return None
 
 
@@ -344,11 +365,13 @@ def _subject_after(doc: _Doc, s: str, m: re.Match, sa: int, sb: int) -> _Attribu
     if not first:
         return None
     app = segs[1].strip() if len(segs) > 1 and _is_apposition(segs[1].strip()) else ""
+    named = doc.last_person
     sp = _speaker_of(doc, first, app, sa, sb)
     if sp is None:
         return None
+    cue = named[1:] if first.lower() in _PRONOUNS and named and named[0] is sp else (sa, sb)
     end = m.end() + (len(segs[0]) + 1 + len(segs[1]) if app else len(segs[0]))
-    return _Attribution(sp, sa + m.start(), sa + end, (sa, sb), inverted=True)
+    return _Attribution(sp, sa + m.start(), sa + end, cue, inverted=True)
 
 
 def _lead_subject(clause: str) -> str | None:
@@ -424,15 +447,15 @@ def _split_title(seg: str) -> tuple[str, str]:
     for lr in _LOWER_ROLE.finditer(seg):
         pass
     if lr is not None and seg[lr.end():lr.end() + 1].isupper():
-        role = lr.group(1)
+        role = _role_words(lr.group(1))
     runs = [r for r in _NAME_RUN.finditer(seg)]
     if not runs:
         return role, ""
     name = _strip_the(runs[-1].group(0)).rstrip(".")
-    if seg[:runs[-1].start()].strip() and not role and not _is_org(name):
-        # "Another defense analyst" / "Under cross-examination, Brandt": the name must end the phrase
-        if not seg[runs[-1].end():].strip() == "":
-            return "", ""
+    if re.search(r"\b(?:in|at|of|from|to|on|into|across|near)\s+$", seg[:runs[-1].start()]):
+        return role, ""  # a place or a body after a preposition: "... on Human Rights in Belarus"
+    if re.match(r"\s*[a-z]", seg[runs[-1].end():]):
+        return role, ""  # the phrase's head is a common noun: "Human rights advocates", "Belarusian officials"
     toks = name.split()
     lead = []
     while len(toks) > 1 and (_ROLE.fullmatch(toks[0]) or toks[0] in ("Mr", "Ms", "Mrs", "Dr", "Sir", "Dame")) and not _is_org(name):
@@ -455,7 +478,10 @@ def _person(doc: _Doc, name: str) -> _Speaker | None:
         full = doc.surnames.get(name)
         if full:
             return doc.people[full]
-        return None  # a lone capitalised word nobody was named by before ("Human rights advocates say")
+        if name in _NOT_NAMES or name in _MONTHS:
+            return None
+        # a lone name no person was introduced by: an organisation speaking as a body ("Greenpeace has warned")
+        return _Speaker(name, "organisation", "", name)
     if name not in doc.people:
         doc.people[name] = _Speaker(name, "person")
         doc.surnames[toks[-1]] = name
@@ -491,13 +517,17 @@ def _apposition(context: str) -> tuple[str, str]:
     for seg in (s.strip() for s in context.split(" , ")):
         if not seg or not (_ROLE.search(seg) or re.match(r"(?:an?|the|another)\s", seg, re.I)):
             continue
+        indefinite = bool(re.match(r"(?:an?|another)\s", seg, re.I))
         seg = re.sub(r"^(?:an?|the|another)\s+", "", seg, flags=re.I)
         if not re.search(rf"\b(?!(?:{_CONNECT}|in|at)\b)[a-z]", seg):  # a title: "UN Special Rapporteur on Human Rights in Belarus"
             first = seg.split()[0]
             return seg, first if first.isupper() and len(first) > 1 else ""
         m = re.search(rf"\s+(?:at|of|for|with|from|in)\s+(?:the\s+)?({_CAP}(?:\s+(?:{_CONNECT}\s+)*{_CAP})*)", seg)
-        if m and _ROLE.search(seg[:m.start()]):
+        if m and (_ROLE.search(seg[:m.start()]) or indefinite):
             return seg[:m.start()], m.group(1)
+        m = re.search(r"\s+(?:in|at|of|for|with|from)\s", seg)
+        if indefinite and m:  # "a port engineer in Skarva"
+            return seg[:m.start()], ""
         if _ROLE.search(seg) and len(seg.split()) <= 8:
             return seg, ""
     return "", ""
@@ -531,5 +561,13 @@ def _note_person(doc: _Doc, s: str, i: int, j: int, a: int, b: int) -> None:
         r, o = _apposition(after[1:].split(",")[0].strip())
         sp.role, sp.org = sp.role or r, sp.org or o
     lr = re.search(r"((?:[a-z][\w’'\-]*\s+){0,2}(?:" + "|".join(ROLE_WORDS) + r"))\s+$", s[max(0, i - 40):i])
-    sp.role = sp.role or role or (lr.group(1) if lr else "")
+    sp.role = sp.role or role or (_role_words(lr.group(1)) if lr else "")
     doc.last_person = (sp, a, b)
+
+
+def _role_words(phrase: str) -> str:
+    """"senior auditor" from "by senior auditor", "led by senior auditor", "represented by senior prosecutor"."""
+    words = phrase.split()
+    while words and (words[0].lower() in _STOP or words[0].lower().endswith("ed")):
+        words.pop(0)
+    return " ".join(words)

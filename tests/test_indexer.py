@@ -277,10 +277,10 @@ def test_interrupted_write_leaves_orphans_that_retrieval_ignores_and_repair_remo
     ingestor = Ingestor(svc, flush_chunks=1)  # write each document on its own
     real_put = svc.catalog.put_document
 
-    def crash_on_b(doc, chunks, fp):
+    def crash_on_b(doc, chunks, fp, **kw):
         if "Kestrel" in doc.text:
             raise KeyboardInterrupt  # the process dies after the vectors, before the catalog switch
-        return real_put(doc, chunks, fp)
+        return real_put(doc, chunks, fp, **kw)
 
     svc.catalog.put_document = crash_on_b
     with pytest.raises(KeyboardInterrupt):
