@@ -239,7 +239,9 @@ class DraftChecker:
         supported = [j for j in judged if not j.conflicts and not j.missing and j.coverage >= st.support_coverage
                      and j.similarity >= st.support_similarity]
         supported += [j for j in judged if len(folded) >= 20 and folded in " ".join(fold(j.cand.window).split())]
-        contra = [j for j in judged if j.conflicts and j.topical >= st.contradict_coverage and j.similarity >= st.contradict_similarity]
+        contra = [j for j in judged if j.conflicts and (
+            (j.topical >= st.contradict_coverage and j.similarity >= st.contradict_similarity)
+            or (j.topical >= st.paraphrase_coverage and j.similarity >= st.paraphrase_similarity))]
         if supported:
             best, verdict, reason = max(supported, key=lambda j: (j.own, j.support_score(w))), "supported", ""
         elif contra:

@@ -183,10 +183,14 @@ def slots(text: str) -> Slots:
                  frozenset(words(text)), frozenset(s for w in slot_words for s in content_stems(w)))
 
 
+_ORG_EXTRA = frozenset(("Ltd", "AS", "Inc", "GmbH", "SA", "LLC", "plc", "Company", "Corporation", "Collective", "Agency", "Group",
+                        "Trust", "Programme", "Program", "Party", "Society", "Federation", "Authority", "Board", "Department",
+                        "Marine", "Communications", "Optics", "Systems", "Technologies"))
+
+
 def org_like(name: str) -> bool:
     parts = name.split()
-    return any(p in ORG_WORDS or p in ("Ltd", "AS", "Inc", "GmbH", "Company", "Collective", "Agency", "Group", "Marine",
-                                       "Communications", "Optics") for p in parts) or any(p.isupper() and len(p) > 1 for p in parts)
+    return any(p in ORG_WORDS or p in _ORG_EXTRA for p in parts) or any(p.isupper() and len(p) > 1 for p in parts)
 
 
 # ----------------------------------------------------------------------------- comparisons
@@ -267,7 +271,9 @@ def conflicts(draft: Slots, source: Slots, draft_missing: list[tuple[str, str]])
             extra = [n for n in source.names if not _name_found(n, draft) and not (draft.folded and fold(n) in draft.folded)]
             same = [n for n in extra if org_like(n) == (kind == "organisation")]
             if dn and (same or extra):
-                out.append(Conflict(kind, (same or extra)[0], dn[0]))
+                pick = (same or extra)[0]
+                out.append(Conflict("organisation" if org_like(dn[0]) or org_like(pick) else "name", pick, dn[0]))
+                break
     if "role" in miss_kinds:
         extra = [r for r in source.roles if r not in draft.folded]
         if extra:

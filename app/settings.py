@@ -58,6 +58,8 @@ class CheckSettings(BaseModel):
     support_similarity: float = Field(0.55, ge=0, le=1, description="Least embedding similarity of a supporting source sentence.")
     contradict_coverage: float = Field(0.85, ge=0, le=1, description="Least share of the draft sentence's content words, slot values left out, a contradicting source sentence must have.")
     contradict_similarity: float = Field(0.5, ge=0, le=1, description="Least embedding similarity of a contradicting source sentence.")
+    paraphrase_similarity: float = Field(0.75, ge=0, le=1, description="A source sentence this close in meaning contradicts with less content-word coverage (a paraphrase)...")
+    paraphrase_coverage: float = Field(0.5, ge=0, le=1, description="...down to this share of the draft sentence's content words, slot values left out.")
 
 
 class DossierSettings(BaseSettings):
