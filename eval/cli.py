@@ -134,9 +134,12 @@ def validate_cmd(
     occur in the reference answer. Exit 1 on any problem."""
     from .check_data import is_check_dataset, validate_check_dataset
     from .dataset import DatasetError, validate_dataset
+    from .quotes_eval import is_quote_dataset, validate_quote_dataset
 
     try:
-        rep = (validate_check_dataset if is_check_dataset(dataset) else validate_dataset)(dataset, corpus)
+        validate = (validate_quote_dataset if is_quote_dataset(dataset) else
+                    validate_check_dataset if is_check_dataset(dataset) else validate_dataset)
+        rep = validate(dataset, corpus)
     except DatasetError as exc:
         raise _user_error(str(exc)) from exc
     if as_json:
@@ -359,15 +362,18 @@ def train_reader_cmd(
     init: Optional[Path] = typer.Option(None, "--init", help="Continue from this fine-tuned model folder (a second stage) instead of the bundled MiniLM."),
     hard: bool = typer.Option(False, "--hard-negatives/--random-negatives", help="Same-paragraph negatives: the lexically closest sentences, or random ones."),
     keep_hf: Optional[Path] = typer.Option(None, "--keep-torch", help="Also keep the fine-tuned torch model here (for --init or a re-export)."),
+    task: str = typer.Option("scorer", "--task", help="scorer (ranks every candidate sentence) or answerability (tells the first-ranked sentence's answer from a look-alike)."),
+    edited_share: float = typer.Option(0.6, "--edited-share", min=0.0, max=1.0, help="answerability: share of answerable questions that also give an edited, unanswerable copy."),
     as_json: bool = typer.Option(False, "--json", help="Print the training record as JSON."),
 ):
-    """Fine-tune the answer-sentence scorer (a cross-encoder from the bundled MiniLM) on the SQuAD training
-    articles, export it to ONNX and quantize it to int8. Reproduces the committed weights (about 20 min on
-    2 CPU cores); then run `dossier eval fit-abstain`."""
+    """Fine-tune one of the extractive engine's cross-encoders (from the bundled MiniLM, or --init) on the
+    SQuAD training articles, export it to ONNX and quantize it to int8: the answer-sentence scorer (about
+    20-26 min on 2 CPU cores), or with --task answerability the answerability verifier (see the model
+    card). Then run `dossier eval fit-abstain`."""
     from .train_reader import TrainConfig, train
 
     cfg = TrainConfig(external=external, out=out_dir, epochs=epochs, seed=seed, max_pairs=max_pairs, lr=lr, init=init, hard=hard,
-                      keep_hf=keep_hf)
+                      keep_hf=keep_hf, task=task, edited_share=edited_share)
     try:
         record = train(cfg, progress=(lambda m: None) if as_json else (lambda m: err.print(m)))
     except (FileNotFoundError, ValueError) as exc:
@@ -439,3 +445,33 @@ def squad_cmd(
         return
     out.print(squad_bench.markdown(report))
     out.print(f"report: {work / split / 'squad-report.md'}")
+
+
+@eval_app.command("quotes")
+def quotes_cmd(
+    datasets: List[Path] = typer.Argument(None, help="Labelled quote datasets (default: every eval/datasets/quotes-*.jsonl)."),
+    show: bool = typer.Option(False, "--show", help="Also list the misses and the unlabelled predictions."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+):
+    """Quote attribution: precision and recall of direct quotes and reported speech found with the right
+    speaker, and the speaker list's recall, precision and accuracy, per labelled dataset (dev or held-out)."""
+    from .dataset import DatasetError
+    from .quotes_eval import default_datasets, evaluate, report_lines, to_json
+
+    try:
+        results = [evaluate(p) for p in (datasets or default_datasets())]
+    except DatasetError as exc:
+        raise _user_error(str(exc)) from exc
+    if as_json:
+        out.print(to_json(results), markup=False)
+        return
+    for line in report_lines(results):
+        out.print(line, markup=False)
+    if show:
+        for r in results:
+            for m in r.misses:
+                out.print(f"{r.dataset}: miss {m['id']} ({m['kind']}, {m['speaker']}): {m['why']}: {m['quote']}", markup=False)
+            for x in r.extras:
+                out.print(f"{r.dataset}: unlabelled {x['kind']} by {x['speaker']} in {x['doc']}: {x['quote']}", markup=False)
+            for p in r.speakers["problems"]:
+                out.print(f"{r.dataset}: speaker {p['speaker']}: {p['why']}", markup=False)
