@@ -362,18 +362,15 @@ def train_reader_cmd(
     init: Optional[Path] = typer.Option(None, "--init", help="Continue from this fine-tuned model folder (a second stage) instead of the bundled MiniLM."),
     hard: bool = typer.Option(False, "--hard-negatives/--random-negatives", help="Same-paragraph negatives: the lexically closest sentences, or random ones."),
     keep_hf: Optional[Path] = typer.Option(None, "--keep-torch", help="Also keep the fine-tuned torch model here (for --init or a re-export)."),
-    task: str = typer.Option("scorer", "--task", help="scorer (ranks every candidate sentence) or answerability (tells the first-ranked sentence's answer from a look-alike)."),
-    edited_share: float = typer.Option(0.6, "--edited-share", min=0.0, max=1.0, help="answerability: share of answerable questions that also give an edited, unanswerable copy."),
     as_json: bool = typer.Option(False, "--json", help="Print the training record as JSON."),
 ):
-    """Fine-tune one of the extractive engine's cross-encoders (from the bundled MiniLM, or --init) on the
-    SQuAD training articles, export it to ONNX and quantize it to int8: the answer-sentence scorer (about
-    20-26 min on 2 CPU cores), or with --task answerability the answerability verifier (see the model
-    card). Then run `dossier eval fit-abstain`."""
+    """Fine-tune the answer-sentence scorer (a cross-encoder from the bundled MiniLM) on the SQuAD training
+    articles, export it to ONNX and quantize it to int8. Reproduces the committed weights (about 20 min on
+    2 CPU cores); then run `dossier eval fit-abstain`."""
     from .train_reader import TrainConfig, train
 
     cfg = TrainConfig(external=external, out=out_dir, epochs=epochs, seed=seed, max_pairs=max_pairs, lr=lr, init=init, hard=hard,
-                      keep_hf=keep_hf, task=task, edited_share=edited_share)
+                      keep_hf=keep_hf)
     try:
         record = train(cfg, progress=(lambda m: None) if as_json else (lambda m: err.print(m)))
     except (FileNotFoundError, ValueError) as exc:
