@@ -75,10 +75,13 @@ def run_cmd(
     """Evaluate an engine on a dataset (fresh store, every question answered and scored).
 
     Writes records.jsonl, run.json, report.json, report.md and report.html under the run folder."""
+    from .check_data import is_check_dataset
     from .dataset import DatasetError
     from .runner import run_eval
 
     name = dataset.name[: -len(".jsonl")] if dataset.name.endswith(".jsonl") else dataset.stem
+    if is_check_dataset(dataset):  # a draft-check set (check-dev, check-heldout): the draft checker is scored
+        return _run_check(ctx, dataset, name, out_dir, k, as_json)
     if out_dir is None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         out_dir = _EVAL_DIR / "runs" / f"{name}-{engine}{'-strict' if strict else ''}-{stamp}"
@@ -119,6 +122,29 @@ def run_cmd(
     if rep["failures"]:
         out.print(f"[red]{len(rep['failures'])} item(s) failed[/red]: " + ", ".join(f["id"] for f in rep["failures"][:10]))
     out.print(f"reports: {result.out_dir / 'report.html'} (and report.md, report.json, records.jsonl)")
+    return 0
+
+
+def _run_check(ctx: typer.Context, dataset: Path, name: str, out_dir: Optional[Path], k: Optional[int], as_json: bool) -> int:
+    """`eval run` on a draft-check dataset: every sentence checked against a store of its corpus (built once
+    under eval/runs/check-stores), metrics with bootstrap CIs; report.md, report.json, records.jsonl."""
+    from .check_draft import markdown, run_check_eval, write
+    from .dataset import DatasetError
+
+    out_dir = out_dir or _EVAL_DIR / "runs" / f"{name}-checker-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    with _progress("check", as_json) as bar:
+        task = bar.add_task("building the store", total=None)
+        try:
+            result = run_check_eval(dataset, work=_EVAL_DIR / "runs" / "check-stores", settings=_settings(ctx), k=k,
+                                    progress=lambda d, t, i: bar.update(task, completed=d, total=t, description=i))
+        except DatasetError as exc:
+            raise _user_error(str(exc)) from exc
+    write(result, out_dir)
+    if as_json:
+        _emit(result["report"])
+    else:
+        out.print(markdown(result["report"]), markup=False)
+        out.print(f"reports: {out_dir / 'report.md'} (and report.json, records.jsonl)")
     return 0
 
 
