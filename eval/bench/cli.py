@@ -511,7 +511,32 @@ def all_cmd(
     big = max(measured) if measured else chosen
     cinfo = _ensure_corpus(work, big, seed)
     _cold(result, cinfo[0], store_dir(work, big, seed, False), cinfo[1], 3)
+    result["check"] = _check(work)
     result["notes"] += _auto_notes(result)
+    _finish(result, out, name, t0)
+
+
+def _check(work: Path, repeats: int = 3) -> dict:
+    """The draft-check timing (a failure is recorded, the other figures stand)."""
+    from .check_bench import run_check_bench
+
+    try:
+        return run_check_bench(work / "check", repeats=repeats, log=_log)
+    except Exception as exc:  # recorded in the results, not fatal to a long bench run
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+@bench_app.command("check")
+def check_cmd(
+    repeats: int = typer.Option(3, "--repeats", min=1),
+    work: Path = typer.Option(DEFAULT_WORK, "--work"),
+    out: Path = typer.Option(DEFAULT_OUT, "--out"),
+    name: str = typer.Option("check", "--name"),
+):
+    """A 100-sentence draft through `dossier check` (fresh process, spawn to exit) and in process."""
+    t0 = time.perf_counter()
+    result = _new_result(_command())
+    result["check"] = _check(work, repeats)
     _finish(result, out, name, t0)
 
 

@@ -83,6 +83,10 @@ def targets(result: dict) -> list[dict]:
             t["status"] = f"indicative ({n_:,} chunks)"
             t["note"] = "100k store not available: measured at a smaller store, target not judged"
         out.append(t)
+    chk = result.get("check") or {}
+    if chk:
+        out.append(_t("a 100-sentence draft through `dossier check` (fresh process)", (chk.get("cli_s") or {}).get("median"), "<=",
+                      10.0, "s", f"{chk.get('sentences')} sentences, {chk.get('chunks')} chunks", chk.get("error", "")))
     mem = result.get("memory") or {}
     mem_at = mem.get("chunks")
     t = _t("peak RSS holding the store while answering", mem.get("peak_rss_mib"), "<=", 1536, "MiB",
@@ -308,7 +312,15 @@ def _md_notes(result: dict) -> list[str]:
     return L
 
 
-_SECTIONS = (_md_header, _md_plan, _md_targets, _md_ingest, _md_query, _md_embedders, _md_bm25, _md_cold_start, _md_memory, _md_notes)
+def _md_check(result: dict) -> list[str]:
+    """The draft-check timing."""
+    from .check_bench import markdown as check_markdown
+
+    return check_markdown(result.get("check") or {})
+
+
+_SECTIONS = (_md_header, _md_plan, _md_targets, _md_ingest, _md_query, _md_embedders, _md_bm25, _md_cold_start, _md_memory,
+             _md_check, _md_notes)
 
 
 def markdown(result: dict) -> str:
