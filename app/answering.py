@@ -29,6 +29,8 @@ MAX_DRAFT_SENTENCES = 40
 # A reply streamed past this many characters per max_tokens token is stopped (a runaway or hostile
 # endpoint; parsing and verifying megabytes would take minutes of CPU).
 MAX_CHARS_PER_TOKEN = 16
+# engines whose who-said-what questions the quote index answers (app.quote_answers)
+QUOTE_ENGINES = ("extractive", "rules")
 
 
 class Answerer:
@@ -41,6 +43,7 @@ class Answerer:
         self.verifier = verifier
         self.fallback = fallback_to_extractive
         self.draft_deadline_s = draft_deadline_s  # None: DEADLINE_FACTOR x the engine's timeout_s, if it has one
+        self._quotes = None  # the quote index's answerer (app.quote_answers), made on first use
 
     @staticmethod
     def _reply_budget(eng: Engine) -> int | None:
@@ -94,6 +97,12 @@ class Answerer:
         standalone = question_without_instructions(standalone)
         timings["condense"] = _ms(t0)
         t1 = time.perf_counter()
+        quoted = self._from_quotes(name, standalone, filters)
+        if quoted is not None:  # "What did Amnesty say?", "Who said ...?": answered from the quote index
+            draft, hits = quoted
+            timings["retrieve"], timings["answer"] = 0.0, _ms(t1)
+            yield from self._done(question, qid, name, draft, hits, strict, timings, t0, "")
+            return
         parts = split_compound(standalone) if getattr(eng, "decomposes", False) and not condensed else [standalone]
         if len(parts) > 1:  # "How many ..., and who ...?": each part retrieved and answered on its own
             spent = [0.0]
@@ -145,6 +154,18 @@ class Answerer:
         answer.notice = "; ".join(x for x in (notice, draft.notice) if x)
         answer.confidence = None if draft.confidence is None else round(float(draft.confidence), 4)
         yield answer
+
+    def _from_quotes(self, engine: str, question: str, filters: Filters | None):
+        """The quote index's answer to a who-said-what question (the offline engines only; the llm engine
+        writes its own answer from the passages), or None."""
+        catalog = getattr(self.retriever, "catalog", None)
+        if engine not in QUOTE_ENGINES or catalog is None:
+            return None
+        if self._quotes is None:
+            from .quote_answers import QuoteAnswerer
+
+            self._quotes = QuoteAnswerer(catalog)
+        return self._quotes.answer(question, filters)
 
     # --- verification and citations -----------------------------------------------------
     def _finish(self, question: str, qid: str | None, engine: str, draft: Draft, hits: list[Hit], strict: bool) -> Answer:

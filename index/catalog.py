@@ -165,6 +165,10 @@ class Catalog:
     def by_sha(self, sha256: str) -> sqlite3.Row | None:
         return self.db.execute(f"SELECT {_DOC_COLS} FROM documents WHERE sha256=?", (sha256,)).fetchone()
 
+    def document_row(self, doc_id: str) -> dict | None:
+        r = self.db.execute(f"SELECT {_DOC_COLS} FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        return dict(r) if r else None
+
     def documents(self) -> list[dict]:
         rows = self.db.execute(f"SELECT {_DOC_COLS} FROM documents ORDER BY date, title").fetchall()
         return [dict(r) for r in rows]

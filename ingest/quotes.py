@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 
 from .sentences import paragraph_spans, sentence_spans, within_punkt_budget
 
-QUOTES_VERSION = "1"  # bump when the extractor changes what it finds: stored documents are re-read (Catalog.refresh_quotes)
+QUOTES_VERSION = "2"  # bump when the extractor changes what it finds: stored documents are re-read (Catalog.refresh_quotes)
 
 # verbs that attribute speech to the subject before them ("X said") or the name after them ("said X")
 SAY_VERBS = ("said", "says", "say", "added", "adds", "argued", "argues", "argue", "wrote", "writes", "told", "tells", "noted",
