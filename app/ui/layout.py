@@ -1,4 +1,4 @@
-"""The Gradio Blocks: Chat (with sources panel and export), Library, Document and Grading tabs, and
+"""The Gradio Blocks: Chat (with sources panel and export), Check draft, Quotes, Library, Document and Grading tabs, and
 the answer settings in a sidebar. Callbacks live in chat.py, library.py and grading.py."""
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from . import chat as C
 from . import check as K
 from . import grading as G
 from . import library as L
+from . import quotes as Q
 from . import rendering as R
 from .assets import DOCVIEW_JS, SOURCES_JS
 from .services import UIServices
@@ -93,6 +94,10 @@ def build_ui(svc: UIServices) -> gr.Blocks:
             # --- check a draft -------------------------------------------------------------------
             with gr.Tab("Check draft", id="check"):
                 check_view = K.check_tab(svc)
+
+            # --- quotes: who said what -------------------------------------------------------------
+            with gr.Tab("Quotes", id="quotes") as quotes_tab:
+                quotes_view = Q.quotes_tab(svc, quotes_tab)
 
             # --- library -------------------------------------------------------------------------
             with gr.Tab("Library", id="library"):
@@ -264,6 +269,7 @@ def build_ui(svc: UIServices) -> gr.Blocks:
 
         sources.click(open_from_card, None, [doc_view, tabs, doc_pick])
         check_view.click(open_from_card, None, [doc_view, tabs, doc_pick])
+        quotes_view.click(open_from_card, None, [doc_view, tabs, doc_pick])
 
         # --- grading wiring ------------------------------------------------------------------------
         def pick_seed(item_id):
