@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 
 from .sentences import paragraph_spans, sentence_spans, within_punkt_budget
 
-QUOTES_VERSION = "2"  # bump when the extractor changes what it finds: stored documents are re-read (Catalog.refresh_quotes)
+QUOTES_VERSION = "3"  # bump when the extractor changes what it finds: stored documents are re-read (Catalog.refresh_quotes)
 
 # verbs that attribute speech to the subject before them ("X said") or the name after them ("said X")
 SAY_VERBS = ("said", "says", "say", "added", "adds", "argued", "argues", "argue", "wrote", "writes", "told", "tells", "noted",
@@ -61,7 +61,9 @@ _CAP = r"[A-ZÀ-ÖØ-Þ][\w’'\-.]*"
 _CONNECT = r"(?:of|on|and|&|for|the|de|del|van|von|der|du|la)"
 _NAME_RUN = re.compile(rf"{_CAP}(?:\s+(?:{_CONNECT}\s+)*{_CAP})*")
 _PERSON_RUN = re.compile(rf"{_CAP}(?:\s+(?:de|van|von|der|du|la|bin|al)?\s*{_CAP}){{0,4}}")
+_PERSON_OF = re.compile(rf"({_PERSON_RUN.pattern})\s+(?:of|from|at|for)\s+(?:the\s+)?")
 _QUOTE_PAIRS = {"“": "”", '"': '"', "«": "»", "„": "“"}
+_OPEN = re.compile("[" + "".join(_QUOTE_PAIRS) + "]")
 _CUE = re.compile(rf"[“”\"«»„]|\b{_SAY}\b|\baccording to\b", re.I)
 _ORG = re.compile(r"\b(" + "|".join(ORG_WORDS) + r")\b")
 _ROLE = re.compile(r"\b(" + "|".join(ROLE_WORDS) + r")\b", re.I)
@@ -147,9 +149,13 @@ def quote_spans(text: str, a: int, b: int) -> list[tuple[int, int, bool]]:
     out: list[tuple[int, int, bool]] = []
     i = a
     while i < b:
+        m = _OPEN.search(text, i, b)
+        if m is None:
+            break
+        i = m.start()
         ch = text[i]
-        close = _QUOTE_PAIRS.get(ch)
-        if close is None or (ch == '"' and i > a and text[i - 1].isalnum() and i + 1 < b and text[i + 1].isalnum()):
+        close = _QUOTE_PAIRS[ch]
+        if ch == '"' and i > a and text[i - 1].isalnum() and i + 1 < b and text[i + 1].isalnum():
             i += 1
             continue
         j = text.find(close, i + 1, b)
@@ -444,8 +450,9 @@ def _split_title(seg: str) -> tuple[str, str]:
     Arvid") from "represented by senior prosecutor Jonas Arvid"; ("", "") when no name is there."""
     role = ""
     lr = None
-    for lr in _LOWER_ROLE.finditer(seg):
-        pass
+    if _ROLE.search(seg):
+        for lr in _LOWER_ROLE.finditer(seg):
+            pass
     if lr is not None and seg[lr.end():lr.end() + 1].isupper():
         role = _role_words(lr.group(1))
     runs = [r for r in _NAME_RUN.finditer(seg)]
@@ -467,9 +474,12 @@ def _split_title(seg: str) -> tuple[str, str]:
     return (" ".join(lead) or role).strip(), " ".join(toks)
 
 
+_ORG_SET = frozenset(ORG_WORDS)
+
+
 def _is_org(name: str) -> bool:
-    toks = name.split()
-    return bool(_ORG.search(name)) or any(t.isupper() and len(t) > 1 for t in toks) or "&" in name
+    toks = [t.strip(".,’'") for t in name.split()]
+    return any(t in _ORG_SET or (t.isupper() and len(t) > 1) for t in toks) or "&" in name
 
 
 def _person(doc: _Doc, name: str) -> _Speaker | None:
@@ -538,7 +548,9 @@ def _note_names(doc: _Doc, a: int, b: int, masked: str | None = None) -> None:
     s = masked if masked is not None else doc.text[a:b]
     for run in _NAME_RUN.finditer(s):
         words = run.group(0)
-        split = re.match(rf"({_PERSON_RUN.pattern})\s+(?:of|from|at|for)\s+(?:the\s+)?", words)
+        if " " not in words and words not in doc.surnames and not _is_org(words):
+            continue  # one capitalised word nobody was named by: a sentence's first word, a place
+        split = _PERSON_OF.match(words)
         if split and not _is_org(split.group(1)):
             _note_person(doc, s, run.start(), run.start() + split.end(1), a, b)
         elif _is_org(words):

@@ -107,16 +107,23 @@ def dossier_ingest(svc, corpus: Path, inputs: list[str], flush: int) -> dict:
     """One Ingestor run with its stages metered. The model and store are opened before the clock starts."""
     from dossier.index.indexer import Ingestor
 
+    import dossier.index.indexer as indexer_mod
+
     svc.store  # noqa: B018  (open Chroma now, not inside the timed run)
-    embed_m, upsert_m, put_m, prep_m, sha_m = Meter(), Meter(), Meter(), Meter(), Meter()
+    embed_m, upsert_m, put_m, prep_m, sha_m, quotes_m = Meter(), Meter(), Meter(), Meter(), Meter(), Meter()
     meter(svc.embedder, "embed", embed_m, count=lambda texts, *a, **k: len(texts))
     meter(svc.store, "upsert", upsert_m, count=lambda ids, *a, **k: len(ids))
     meter(svc.catalog, "put_document", put_m)
     meter(svc.catalog, "by_sha", sha_m)
     ing = Ingestor(svc, manifests=_manifests(corpus), flush_chunks=flush)
     meter(ing, "_prepare", prep_m)
+    real_extract = indexer_mod.extract_quotes  # quote extraction (#13), in the read-ahead thread
+    meter(indexer_mod, "extract_quotes", quotes_m, count=lambda text, *a, **k: len(text))
     c = _clock()
-    rep = ing.run(inputs)
+    try:
+        rep = ing.run(inputs)
+    finally:
+        indexer_mod.extract_quotes = real_extract
     wall, cpu = _since(c)
     counts = rep.counts()
     n = rep.embedded_chunks
@@ -141,7 +148,13 @@ def dossier_ingest(svc, corpus: Path, inputs: list[str], flush: int) -> dict:
             "embed": round(embed_m.seconds, 3), "store_upsert": round(upsert_m.seconds, 3),
             "catalog_put_document": round(put_m.seconds, 3), "catalog_by_sha": round(sha_m.seconds, 3),
             "prepare_in_reader_thread": round(prep_m.seconds, 3),
+            "quotes_in_reader_thread": round(quotes_m.seconds, 3),
         },
+        # quote extraction's own time over the ingest's wall time: an upper bound of the throughput it costs (it
+        # runs in the read-ahead thread, beside the embedder)
+        "quotes": {"seconds": round(quotes_m.seconds, 3), "documents": quotes_m.calls, "chars": quotes_m.items,
+                   "share_of_wall": round(quotes_m.seconds / wall, 4) if wall else None,
+                   "ms_per_document": round(1000 * quotes_m.seconds / quotes_m.calls, 3) if quotes_m.calls else None},
         "calls": {"embed": embed_m.calls, "store_upsert": upsert_m.calls, "catalog_put_document": put_m.calls,
                   "catalog_by_sha": sha_m.calls},
         "other_main_thread_s": round(wall - embed_m.seconds - upsert_m.seconds - put_m.seconds, 3),
