@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 from dossier.ingest.sentences import sentence_spans
 
 from .answer_models import Citation
-from .check_slots import Conflict, conflicts, missing, slots
+from .check_slots import Conflict, conflicts, missing, polarity_flip, slots
 from .embed_cache import EmbeddingCache
 from .settings import CheckSettings
 from .textutil import content_stems, fold
@@ -71,6 +71,7 @@ class CheckReport(BaseModel):
 # ----------------------------------------------------------------------------- the draft
 
 
+_CLAUSE = re.compile(r"[,;:()\u201c\u201d\"]|\s[\u2013\u2014-]\s")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+\u2022]|\d{1,3}[.)])\s+")
 _END = re.compile(r"[.!?…]['\"’”)\]]*\s*$")
 
@@ -137,6 +138,7 @@ class _Judged:
     missing: list
     conflicts: list[Conflict]
     own: float = 0.0  # coverage of the draft's content words by the source sentence alone (picks the citation)
+    neighbour_flips: list = field(default_factory=list)  # polarity flips against the window's other sentences (veto support)
 
     def support_score(self, w: float) -> float:
         return round(w * self.coverage + (1 - w) * self.similarity, 4)
@@ -160,6 +162,17 @@ def _candidates(hits) -> list[_Candidate]:
             parts = tuple((c.start + x, c.start + y, c.text[x:y]) for x, y in near)
             out.append(_Candidate(h, c.start + a, c.start + b, c.text[a:b], c.text[near[0][0]:near[-1][1]], parts))
     return out
+
+
+def _neighbour_flip(d, stems: set, text: str):
+    """A neighbouring sentence about the same thing (sharing 40% of the draft sentence's content words and
+    no different figure, date, name or role) with the opposite polarity: it vetoes support from the window."""
+    if len(stems & set(content_stems(text))) < 0.4 * len(stems):
+        return None
+    n = slots(text)
+    if any(c.kind != "polarity" for c in conflicts(d, n, missing(d, n))):
+        return None
+    return polarity_flip(d, n)
 
 
 def _citation(n: int, cand: _Candidate, sentence: str = "") -> Citation:
@@ -208,6 +221,9 @@ class DraftChecker:
     def check_sentence(self, sentence: str, *, k: int | None = None) -> CheckedSentence:
         sentence = " ".join(sentence.split())
         hits = self.retriever.search(sentence, k=k or self.settings.k)
+        if self.settings.lexical_extra:  # the passages sharing the sentence's rarest words, even where the fused rank is low
+            have = {h.chunk.chunk_id for h in hits}
+            hits += [h for h in self.retriever.search(sentence, k=self.settings.lexical_extra, mode="bm25") if h.chunk.chunk_id not in have]
         judged = self._judge(sentence, _candidates(hits))
         return self._verdict(sentence, judged)
 
@@ -229,15 +245,31 @@ class DraftChecker:
             conf = conflicts(d, src, miss)
             topical = len(neutral & wstems[i]) / len(neutral) if neutral else 1.0  # a sentence of slots only
             own = len(stems & set(content_stems(c.text))) / max(1, len(stems))
-            out.append(_Judged(c, max(0.0, float(sims[j])), len(stems & wstems[i]) / max(1, len(stems)), topical, miss, conf, own))
+            coverage = len(stems & wstems[i]) / max(1, len(stems))
+            sim = max(0.0, float(sims[j]))
+            if coverage >= self.settings.clause_coverage and len(c.text.split()) > 1.5 * len(sentence.split()):
+                sim = max(sim, self._clause_similarity(vecs[0], c.text))
+            flips = [f for p in c.parts if p[2] != c.text for f in [_neighbour_flip(d, stems, p[2])] if f]
+            out.append(_Judged(c, sim, coverage, topical, miss, conf, own, flips))
         return out
+
+    def _clause_similarity(self, vec: np.ndarray, text: str) -> float:
+        """A long source sentence says many things: its closest clause (or pair of adjacent clauses) to the
+        draft sentence, by embedding similarity."""
+        parts = [p.strip() for p in _CLAUSE.split(text) if len(p.split()) >= 3]
+        spans = list(dict.fromkeys(parts + [f"{a} {b}" for a, b in zip(parts, parts[1:])]))[:10]
+        if not spans:
+            return 0.0
+        v = self._cache.vectors(spans)
+        return float(max(0.0, (v @ vec).max())) if v.shape[1] > 1 else 0.0
 
     def _verdict(self, sentence: str, judged: list[_Judged]) -> CheckedSentence:
         st = self.settings
         w = st.w_coverage
         folded = " ".join(fold(sentence).rstrip(". ").split())
-        supported = [j for j in judged if not j.conflicts and not j.missing and j.coverage >= st.support_coverage
-                     and j.similarity >= st.support_similarity]
+        supported = [j for j in judged if not j.conflicts and not j.missing and not j.neighbour_flips and (
+            (j.coverage >= st.support_coverage and j.similarity >= st.support_similarity)
+            or (j.coverage >= st.paraphrase_support_coverage and j.similarity >= st.paraphrase_support_similarity))]
         supported += [j for j in judged if len(folded) >= 20 and folded in " ".join(fold(j.cand.window).split())]
         contra = [j for j in judged if j.conflicts and (
             (j.topical >= st.contradict_coverage and j.similarity >= st.contradict_similarity)

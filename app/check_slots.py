@@ -57,7 +57,7 @@ _ANTONYMS = {
     "disput": ("accept", -1), "reject": ("accept", -1), "deni": ("accept", -1), "refus": ("accept", -1), "contest": ("accept", -1),
     "compli": ("comply", 1), "compliant": ("comply", 1), "respect": ("comply", 1),
     "violat": ("comply", -1), "breach": ("comply", -1), "contraven": ("comply", -1),
-    "renew": ("renew", 1), "extend": ("renew", 1), "lift": ("renew", -1), "suspend": ("renew", -1), "end": ("renew", -1),
+    "renew": ("renew", 1), "extend": ("renew", 1), "lift": ("renew", -1), "suspend": ("renew", -1),
     "win": ("win", 1), "won": ("win", 1), "lost": ("win", -1), "lose": ("win", -1),
     "befor": ("before", 1), "after": ("before", -1), "earlier": ("before", 1), "later": ("before", -1),
 }
@@ -293,16 +293,30 @@ def _relevant(negs: list[tuple[tuple[str, ...], str]], other_stems: set[str]) ->
     return [phrase for governed, phrase in negs if any(s in other_stems for s in governed)]
 
 
+def _signs(s: Slots) -> dict[str, tuple[int, str]]:
+    """Each antonym concept's sign over the sentence (a product: "prohibits ... authorising" is negative) and its words."""
+    out: dict[str, tuple[int, str]] = {}
+    for c, sign, w in s.antonyms:
+        prev = out.get(c)
+        out[c] = (prev[0] * sign, f"{prev[1]} … {w}") if prev else (sign, w)
+    return out
+
+
 def polarity_flip(draft: Slots, source: Slots) -> Conflict | None:
-    """Opposite antonyms of one concept, or a negation on one side only that governs words both sides share."""
-    dsign = {c: (s, w) for c, s, w in draft.antonyms}
-    for c, s, w in source.antonyms:
-        if c in dsign and dsign[c][0] != s and len(draft.negations) % 2 == len(source.negations) % 2:
-            return Conflict("polarity", w, dsign[c][1])
+    """Opposite effective polarity: an antonym concept both sentences use with opposite signs once their
+    negations are counted, or, where they share no such concept, a negation on one side only that governs
+    words both sides have."""
     dstems = set(content_stems(draft.folded))
     sstems = set(content_stems(source.folded))
     nd, ns = _relevant(draft.negations, sstems), _relevant(source.negations, dstems)
-    if len(nd) % 2 != len(ns) % 2:
+    dsign, ssign = _signs(draft), _signs(source)
+    shared = [c for c in dsign if c in ssign]
+    for c in shared:
+        d_eff = dsign[c][0] * (-1) ** len(nd)
+        s_eff = ssign[c][0] * (-1) ** len(ns)
+        if d_eff != s_eff:
+            return Conflict("polarity", ssign[c][1], dsign[c][1])
+    if not shared and len(nd) % 2 != len(ns) % 2:
         return Conflict("polarity", ns[0] if ns else "no negation", nd[0] if nd else "no negation")
     return None
 

@@ -51,6 +51,7 @@ class ServeSettings(BaseModel):
 
 class CheckSettings(BaseModel):
     k: int = Field(6, ge=1, le=50, description="Passages retrieved for each draft sentence.")
+    lexical_extra: int = Field(3, ge=0, le=50, description="Passages added from the keyword (BM25) ranking alone, for sentences the fused ranking places low.")
     candidates: int = Field(8, ge=1, le=100, description="Source sentences compared with each draft sentence (those sharing most of its content words).")
     max_sentences: int = Field(2000, ge=1, description="Most sentences a draft may have; a longer one is refused (exit status 2).")
     w_coverage: float = Field(0.5, ge=0, le=1, description="Weight of content-word coverage against embedding similarity in the support score.")
@@ -60,6 +61,9 @@ class CheckSettings(BaseModel):
     contradict_similarity: float = Field(0.5, ge=0, le=1, description="Least embedding similarity of a contradicting source sentence.")
     paraphrase_similarity: float = Field(0.75, ge=0, le=1, description="A source sentence this close in meaning contradicts with less content-word coverage (a paraphrase)...")
     paraphrase_coverage: float = Field(0.5, ge=0, le=1, description="...down to this share of the draft sentence's content words, slot values left out.")
+    paraphrase_support_similarity: float = Field(0.85, ge=0, le=1, description="A source sentence this close in meaning, stating every slot, supports...")
+    paraphrase_support_coverage: float = Field(0.75, ge=0, le=1, description="...with this share of the draft sentence's content words.")
+    clause_coverage: float = Field(0.6, ge=0, le=1, description="A long source sentence covering this share of the draft sentence's content words is also compared clause by clause.")
 
 
 class DossierSettings(BaseSettings):

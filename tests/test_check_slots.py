@@ -94,3 +94,16 @@ def test_draft_units_keep_headings_quotes_and_list_markers_out():
     kinds = {text[a:b]: k for a, b, k in units}
     assert kinds["# A heading"] == "heading" and kinds["> A block quote stays context."] == "quote"
     assert kinds["Short label"] == "heading"
+
+
+def test_a_double_negative_counts_as_negative():
+    # "prohibits ... authorising" is the opposite of "may authorise"; "did not allow" agrees with "prohibits"
+    assert polarity_flip(slots("The law prohibits officials from authorising the sale."),
+                         slots("Officials may authorise the sale under the law.")) is not None
+    assert polarity_flip(slots("The law did not allow the sale of drones."), slots("The law prohibits the sale of drones.")) is None
+
+
+def test_an_antonym_flip_is_seen_past_an_unrelated_negation():
+    flip = polarity_flip(slots("The ferries were delivered before the deadline."),
+                         slots("The ferries were delivered after the deadline, and no penalty was claimed."))
+    assert flip is not None and (flip.source, flip.draft) == ("after", "before")
