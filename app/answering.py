@@ -60,7 +60,11 @@ class Answerer:
         if name not in self._factories:
             raise EngineError(f"unknown engine {name!r}: expected one of {', '.join(self._factories)}")
         if name not in self._engines:
-            self._engines[name] = self._factories[name]()
+            eng = self._factories[name]()
+            quotes = self._quote_answerer()
+            if quotes is not None and hasattr(eng, "use_quotes"):
+                eng.use_quotes(quotes.index)  # the rules engine asks the quote index who said a quote
+            self._engines[name] = eng
         return self._engines[name]
 
     # --- public -------------------------------------------------------------------------
@@ -158,14 +162,16 @@ class Answerer:
     def _from_quotes(self, engine: str, question: str, filters: Filters | None):
         """The quote index's answer to a who-said-what question (the offline engines only; the llm engine
         writes its own answer from the passages), or None."""
+        quotes = self._quote_answerer() if engine in QUOTE_ENGINES else None
+        return quotes.answer(question, filters) if quotes is not None else None
+
+    def _quote_answerer(self):
         catalog = getattr(self.retriever, "catalog", None)
-        if engine not in QUOTE_ENGINES or catalog is None:
-            return None
-        if self._quotes is None:
+        if self._quotes is None and catalog is not None:
             from .quote_answers import QuoteAnswerer
 
             self._quotes = QuoteAnswerer(catalog)
-        return self._quotes.answer(question, filters)
+        return self._quotes
 
     # --- verification and citations -----------------------------------------------------
     def _finish(self, question: str, qid: str | None, engine: str, draft: Draft, hits: list[Hit], strict: bool) -> Answer:

@@ -3,7 +3,7 @@ mark an organisation's name. Each is a tuple of words (so a caller can build its
 where callers share a pattern, the compiled pattern itself.
 
 Users: app/ui/starters.py (ATTRIBUTION_VERBS), app/question.py (STATEMENT_VERBS), the engines
-(SAID_PRONOUN, SPEECH, ORG).
+(SPEECH, ORG). Who said a quotation is the quote index's business (dossier.ingest.quotes, dossier.index.quotes).
 """
 from __future__ import annotations
 
@@ -33,8 +33,5 @@ def words_pattern(words: tuple[str, ...], flags: int = 0) -> re.Pattern[str]:
     """`\\b(w1|w2|...)\\b` over the words as written (regex-escaped)."""
     return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", flags)
 
-
-# "he said", "said she": a quote attributed by a pronoun, its speaker named earlier
-SAID_PRONOUN = re.compile(r"\b(he|she|they)\s+(said|says|added|wrote|argued|noted|told)\b|\b(said|says|added|wrote)\s+(he|she)\b", re.I)
 SPEECH = words_pattern(SPEECH_VERBS, re.I)
 ORG = words_pattern(ORG_WORDS)

@@ -59,6 +59,8 @@ class QuoteIndex:
         self.catalog = catalog
         self._lock = threading.Lock()
         self._cache: tuple[int, list[dict]] | None = None
+        self._by_doc: dict[str, list[dict]] = {}
+        self._by_doc_version = -1
 
     def rows(self) -> list[dict]:
         """Every quotation, cached until the catalog changes."""
@@ -68,6 +70,45 @@ class QuoteIndex:
                 self.catalog.refresh_quotes()
                 self._cache = (self.catalog.version(), self.catalog.quote_rows())
             return self._cache[1]
+
+    def in_document(self, doc_id: str) -> list[dict]:
+        """A document's quotations in text order."""
+        rows = self.rows()
+        with self._lock:
+            version = self._cache[0] if self._cache else -1
+            if self._by_doc_version != version:
+                by_doc: dict[str, list[dict]] = {}
+                for r in rows:
+                    by_doc.setdefault(r["doc_id"], []).append(r)
+                for v in by_doc.values():
+                    v.sort(key=lambda r: (r["start"], r["kind"]))
+                self._by_doc, self._by_doc_version = by_doc, version
+            return self._by_doc.get(doc_id, [])
+
+    def covering(self, doc_id: str, start: int, end: int) -> list[dict]:
+        """The quotations that overlap text[start:end] of a document."""
+        return [r for r in self.in_document(doc_id) if r["start"] < end and start < r["end"]]
+
+    def attribution(self, doc_id: str, start: int, end: int) -> tuple[int, int] | None:
+        """For a sentence holding a quotation whose speaker is named in an earlier sentence ("..., he said"; a
+        paragraph going on from a quote), that sentence's span."""
+        for r in self.covering(doc_id, start, end):
+            if r["cue_end"] and r["cue_end"] <= start:
+                return r["cue_start"], r["cue_end"]
+        return None
+
+    def following(self, doc_id: str, start: int, end: int, within: int = 1500) -> list[dict]:
+        """The quotations right after text[start:end] by the speaker of the quotations in it, up to the first
+        quotation by someone else (for "What caveat did X add?": X's statement goes on in the next sentences)."""
+        mine = {fold(r["speaker"]) for r in self.covering(doc_id, start, end)}
+        out = []
+        for r in self.in_document(doc_id):
+            if r["start"] < end or r["kind"] != "direct":
+                continue
+            if r["start"] > end + within or fold(r["speaker"]) not in mine:
+                break
+            out.append(r)
+        return out
 
     def quotes(self, *, speaker: str | None = None, org: str | None = None, doc_ids: list[str] | None = None) -> list[dict]:
         """Quotations matching every given filter, grouped by speaker (speakers in order of first quote), each

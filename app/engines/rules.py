@@ -22,7 +22,7 @@ from dossier.ingest.sentences import sentence_spans
 from ..answer_models import Draft, DraftSentence, Turn
 from ..embed_cache import EmbedFn, EmbeddingCache
 from ..lexicon import ORG as ORG_NAME_WORDS
-from ..lexicon import SAID_PRONOUN, SPEECH
+from ..lexicon import SPEECH
 from ..question import (COMPANY, DATE, DESCRIBE, EXPLAIN, GENERIC, LIST, NAME, NUMBER, ORG, PERSON, PERSON_NAME, PLACE, QuestionInfo,
                         analyze, is_followup, split_context, with_context)
 from ..textutil import content_stems, fold, names, numbers
@@ -41,7 +41,7 @@ _MONEY = re.compile(r"(€|\$|£|\b(euros?|eur|dollars?|usd|pounds?|roubles?|rub
 _DISTANCE = re.compile(r"\b\d[\d,.]*\s*(-\s*)?(meters?|metres?|m|km|kilometers?|kilometres?|miles?|feet|ft)\b", re.I)
 _DURATION = re.compile(r"\b(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|a|several|many)\s+(years?|months?|weeks?|days?|decades?|hours?)\b|"
                        r"\b(quarter|half)[ -](a )?century\b|\bdecades?\b", re.I)
-_SAID_PRONOUN, _SPEECH = SAID_PRONOUN, SPEECH
+_SPEECH = SPEECH
 _ROLE = re.compile(r"\b(advis[eo]r|professor|spokes(?:man|woman|person)|head|director|officer|expert|analyst|researcher|"
                    r"rapporteur|minister|president|chair|member|journalist|reporter|lawyer|consultant|founder|manager|editor|secretary)\b", re.I)
 
@@ -82,6 +82,11 @@ class RulesEngine:
         self.doc_text = doc_text
         self.max_embedded = max_embedded
         self._call = threading.local()  # per-question state: engines are shared by concurrent sessions
+        self.quotes = None  # who said what (dossier.index.quotes.QuoteIndex), handed over by the answer pipeline
+
+    def use_quotes(self, quotes) -> None:
+        """The quote index the engine asks for a quote's speaker and its continuations."""
+        self.quotes = quotes
 
     @property
     def _followup(self) -> bool:
@@ -112,7 +117,7 @@ class RulesEngine:
         info = analyze(asked)
         context_terms = [s for s in content_stems(question) if s not in info.key_stems] if asked != question else []
         self._call.followup = asked != question
-        self._call.docs, self._call.sections, self._call.earlier = {}, {}, {}
+        self._call.docs, self._call.sections = {}, {}
         cands = self._candidates(passages)
         if not cands:
             return Draft(abstained=True, reason="no passages were retrieved")
@@ -281,47 +286,28 @@ class RulesEngine:
         a = text.rfind(c.section, max(0, c.start - 20000), c.start)
         return (a, a + len(c.section), c.section) if a >= 0 else None
 
-    @staticmethod
-    def _is_quote(c: _Cand) -> bool:
-        """A quote, or a sentence whose speaker is only "he"/"she"."""
-        return bool(_SAID_PRONOUN.search(c.text) or c.text.lstrip().startswith(("“", '"')))
-
-    def _earlier(self, c: _Cand) -> list[tuple[int, int, str]] | None:
-        """The up to three sentences before a sentence in its document, nearest first (None without the text).
-        Split once per sentence and question: the type checks and the output both ask for them."""
-        memo = self._call.earlier
-        key = (c.doc_id, c.start)
-        if key not in memo:
-            text = self._doc(c.doc_id)
-            if not text:
-                memo[key] = None
-            else:
-                lo = max(0, c.start - 1500)
-                spans = [(lo + a, lo + b) for a, b in sentence_spans(text[lo:c.start])]
-                memo[key] = [(a, b, text[a:b]) for a, b in reversed(spans[-3:])]
-        return memo[key]
-
     def _attribution(self, c: _Cand) -> tuple[int, int, str] | None:
-        """For a quote, the nearest earlier sentence (at most three back) that names someone saying something."""
-        if not self._is_quote(c):
+        """For a quote whose speaker is named earlier ("..., he said"; a paragraph going on from a quote), the
+        sentence naming the speaker: the quote index's attribution (dossier.index.quotes), not a look-back here."""
+        if self.quotes is None:
             return None
-        for a, b, s in self._earlier(c) or []:
-            if _SPEECH.search(s) and not _SAID_PRONOUN.search(s) and any(n not in _DEMONYMS for n in names(s)):
-                return a, b, s
-        return None
+        span = self.quotes.attribution(c.doc_id, c.start, c.end)
+        text = self._doc(c.doc_id) if span else None
+        return (span[0], span[1], text[span[0]:span[1]]) if text else None
 
     def _continuation(self, c: _Cand, most: int = 2) -> list[tuple[int, int, str]]:
-        """The sentences right after a statement that go on quoting the same speaker (quotes attributed by
-        a pronoun or not at all), at most `most`."""
+        """The sentences right after a statement that go on quoting its speaker (the quote index's next
+        quotations by the same speaker), at most `most`."""
         text = self._doc(c.doc_id)
-        if not text:
+        if not text or self.quotes is None:
             return []
+        theirs = self.quotes.following(c.doc_id, c.start, c.end)
         out = []
         for a, b in sentence_spans(text[c.end:c.end + 1500]):
-            s = text[c.end + a:c.end + b]
-            if not s.lstrip().startswith(("“", '"')) or (_SPEECH.search(s) and not _SAID_PRONOUN.search(s) and names(s) - {"I"}):
+            a, b = c.end + a, c.end + b
+            if not any(a <= r["start"] < b for r in theirs):
                 break
-            out.append((c.end + a, c.end + b, s))
+            out.append((a, b, text[a:b]))
             if len(out) >= most:
                 break
         return out
@@ -337,17 +323,10 @@ class RulesEngine:
         return f"{info.predicate!r} together with {', '.join(sorted(_fmt_number(n) for n in info.numbers))}"
 
     def _speaker(self, c: _Cand, info: QuestionInfo, proper: set[str]) -> tuple[int, int, str] | None:
-        """For a quote attributed by a pronoun (or not at all), the nearest earlier sentence (at most
-        three back, same document) that names a person."""
-        if not self._is_quote(c):
-            return None
-        earlier = self._earlier(c)
-        if earlier is None:  # no document text: the previous sentence in the chunk
-            earlier = [c.prev] if c.prev else []
-        for a, b, s in earlier:
-            if self._person_names(info, s, proper):
-                return a, b, s
-        return None
+        """For a quote attributed by a pronoun (or not at all), the earlier sentence naming its speaker (the quote
+        index's attribution), when that sentence names a person."""
+        sp = self._attribution(c)
+        return sp if sp and self._person_names(info, sp[2], proper) else None
 
     def _person_names(self, info: QuestionInfo, s: str, proper: set[str]) -> set[str]:
         return {n for n in self._new_names(info, s, proper)
