@@ -34,7 +34,7 @@ def server(tmp_path_factory):
                          cwd=REPO, env=cli_env(data_dir), capture_output=True, text=True, timeout=300)
     assert ing.returncode == 0, ing.stdout + ing.stderr
     with serving(data_dir, data_dir.parent / "serve.log") as (_, base):
-        yield base
+        yield base, data_dir
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def page(server):
         pg.set_default_timeout(30_000)
         errors: list[str] = []
         pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.goto(server + "/")
+        pg.goto(server[0] + "/")
         pg.wait_for_selector("#question textarea")
         pg.errors = errors
         yield pg
@@ -57,7 +57,7 @@ def page(server):
         browser.close()
 
 
-def test_check_draft_tab_flags_the_wrong_year_and_the_invented_claim(page):
+def test_check_draft_tab_flags_the_wrong_year_and_the_invented_claim(page, server):
     from playwright.sync_api import expect
 
     page.get_by_role("tab", name="Check draft").click()
@@ -101,6 +101,12 @@ def test_check_draft_tab_flags_the_wrong_year_and_the_invented_claim(page):
     obj = json.loads(Path(dl.value.path()).read_text(encoding="utf-8"))
     assert [s["verdict"] for s in obj["sentences"]] == ["contradicted", "supported", "unsupported"]
     assert obj["summary"] == {"supported": 1, "contradicted": 1, "unsupported": 1}
+
+    # `dossier check` on the same paragraph (same store, read while the app serves it): same verdicts, exit 1
+    cli = subprocess.run(DOSSIER + ["check", "-", "--json"], input=PARAGRAPH, cwd=REPO, env=cli_env(server[1]),
+                         capture_output=True, text=True, timeout=300)
+    assert cli.returncode == 1, cli.stderr
+    assert [s["verdict"] for s in json.loads(cli.stdout)["sentences"]] == ["contradicted", "supported", "unsupported"]
 
     # the evidence card opens the document at the quote
     item.locator("button.open-doc").click()
