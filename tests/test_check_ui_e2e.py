@@ -127,3 +127,22 @@ def test_check_draft_tab_empty_draft_is_an_error_not_a_result(page):
     expect(page.get_by_text("the draft is empty").first).to_be_visible()
     expect(page.locator("#ck-draft")).to_have_count(0)
     assert not page.errors
+
+
+def test_check_draft_tab_reads_an_uploaded_docx(page, tmp_path):
+    import docx
+    from playwright.sync_api import expect
+
+    d = docx.Document()
+    d.add_heading("Draft", level=1)
+    d.add_paragraph("The embargo was last renewed in February 2019. Belarus still uses the death penalty.")
+    path = tmp_path / "draft.docx"
+    d.save(path)
+    page.get_by_role("tab", name="Check draft").click()
+    page.locator("#check-upload input[type=file]").set_input_files(str(path))
+    page.click("#check-run")
+    expect(page.locator("#check-status")).to_contain_text("2 sentences checked", timeout=60_000)
+    expect(page.locator("#ck-s1")).to_have_class(re.compile(r"\bck-contradicted\b"))
+    expect(page.locator("#ck-e1 .ck-reason")).to_contain_text("2018")
+    expect(page.locator("#ck-s2")).to_have_class(re.compile(r"\bck-supported\b"))
+    assert not page.errors
