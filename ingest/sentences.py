@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from pathlib import Path
 
 _PUNKT_LANGS = {
@@ -49,12 +50,31 @@ def within_punkt_budget(text: str) -> bool:
     return text.count(".") + text.count("?") + text.count("!") <= PUNKT_BUDGET
 
 
+# The spans of the last text split in this thread, by (start, end, language, punkt): at ingest the chunker
+# and then the quote extractor split the same paragraphs of the same document, and Punkt runs once. The
+# text object itself is kept and compared by identity, so another text never reads them.
+_MEMO = threading.local()
+_MEMO_MAX_CHARS = 2_000_000
+
+
 def sentence_spans(text: str, start: int = 0, end: int | None = None, language: str = "en",
                    punkt: bool = True) -> list[tuple[int, int]]:
     """Sentence spans inside text[start:end]; a sentence never crosses a paragraph break or a line break
     that ends a heading-like line. `punkt=False`: split after every sentence-ending punctuation mark
     (linear time, for texts past PUNKT_BUDGET)."""
     end = len(text) if end is None else end
+    if len(text) > _MEMO_MAX_CHARS:
+        return _sentence_spans(text, start, end, language, punkt)
+    memo = getattr(_MEMO, "last", None)
+    if memo is None or memo[0] is not text:
+        memo = _MEMO.last = (text, {})
+    key = (start, end, language, punkt)
+    if key not in memo[1]:
+        memo[1][key] = _sentence_spans(text, start, end, language, punkt)
+    return list(memo[1][key])
+
+
+def _sentence_spans(text: str, start: int, end: int, language: str, punkt: bool) -> list[tuple[int, int]]:
     tok = _punkt(_PUNKT_LANGS.get(language, "english")) if punkt else _RegexSplitter
     out: list[tuple[int, int]] = []
     for pa, pb in paragraph_spans(text, start, end):
