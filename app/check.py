@@ -139,6 +139,7 @@ class _Judged:
     conflicts: list[Conflict]
     own: float = 0.0  # coverage of the draft's content words by the source sentence alone (picks the citation)
     neighbour_flips: list = field(default_factory=list)  # polarity flips against the window's other sentences (veto support)
+    slots_only: bool = False  # the draft sentence has no content word besides its slot values ("X is a press officer")
 
     def support_score(self, w: float) -> float:
         return round(w * self.coverage + (1 - w) * self.similarity, 4)
@@ -250,7 +251,7 @@ class DraftChecker:
             if coverage >= self.settings.clause_coverage and len(c.text.split()) > 1.5 * len(sentence.split()):
                 sim = max(sim, self._clause_similarity(vecs[0], c.text))
             flips = [f for p in c.parts if p[2] != c.text for f in [_neighbour_flip(d, stems, p[2])] if f]
-            out.append(_Judged(c, sim, coverage, topical, miss, conf, own, flips))
+            out.append(_Judged(c, sim, coverage, topical, miss, conf, own, flips, slots_only=not neutral))
         return out
 
     def _clause_similarity(self, vec: np.ndarray, text: str) -> float:
@@ -269,7 +270,8 @@ class DraftChecker:
         folded = " ".join(fold(sentence).rstrip(". ").split())
         supported = [j for j in judged if not j.conflicts and not j.missing and not j.neighbour_flips and (
             (j.coverage >= st.support_coverage and j.similarity >= st.support_similarity)
-            or (j.coverage >= st.paraphrase_support_coverage and j.similarity >= st.paraphrase_support_similarity))]
+            or (j.coverage >= st.paraphrase_support_coverage and j.similarity >= st.paraphrase_support_similarity)
+            or (j.slots_only and j.own >= 1.0))]  # every word of "X is a press officer" in one source sentence
         supported += [j for j in judged if len(folded) >= 20 and folded in " ".join(fold(j.cand.window).split())]
         contra = [j for j in judged if j.conflicts and (
             (j.topical >= st.contradict_coverage and j.similarity >= st.contradict_similarity)

@@ -224,6 +224,8 @@ def _name_found(name: str, pool: Slots) -> bool:
         tok = tok.replace("’s", "").replace("'s", "")
         if tok in pool.tokens or any(fuzz.ratio(tok, p) >= 88 for p in pool_names):
             continue
+        if "-" in tok and all(part in pool.tokens for part in tok.split("-") if part):  # "Human-rights" at a sentence start
+            continue
         if len(tok) <= 2 or tok in ("of", "the", "and", "for"):
             continue
         return False
@@ -278,6 +280,10 @@ def conflicts(draft: Slots, source: Slots, draft_missing: list[tuple[str, str]])
         extra = [r for r in source.roles if r not in draft.folded]
         if extra:
             out.append(Conflict("role", extra[0], next(n for k, n in draft_missing if k == "role")))
+    if not any(c.kind == "role" for c in out):
+        bound_r = rebound_role(draft, source)
+        if bound_r:
+            out.append(bound_r)
     if not any(c.kind == "date" for c in out):
         bound = rebound_date(draft, source)
         if bound:
@@ -337,4 +343,37 @@ def rebound_date(draft: Slots, source: Slots) -> Conflict | None:
             continue
         if not any(sm.within(d) or d.within(sm) for d in draft.moments):
             return Conflict("date", sm.text, dm.text)
+    return None
+
+
+def _gap(a: tuple[int, int], b: tuple[int, int]) -> int:
+    return max(0, b[0] - a[1], a[0] - b[1])
+
+
+def _name_span(folded: str, name: str) -> tuple[int, int] | None:
+    toks = [fold(t) for t in name.split() if len(t) > 1]
+    if not toks:
+        return None
+    first, last = folded.find(toks[0]), folded.find(toks[-1])
+    if first < 0 or last < 0:
+        return None
+    return min(first, last), max(first, last) + len(toks[-1])
+
+
+def _bound_role(folded: str, span: tuple[int, int], limit: int = 40) -> str | None:
+    """The role written closest to a name (an apposition or a title), if any is within `limit` characters."""
+    best = min(((_gap(span, m.span()), " ".join(m.group(0).split())) for m in _ROLE.finditer(folded)), default=None)
+    return best[1] if best and best[0] <= limit else None
+
+
+def rebound_role(draft: Slots, source: Slots) -> Conflict | None:
+    """A role is bound to the name written next to it: "Dario Velli, a photographer" against "photographer
+    Anja Rask and reporter Dario Velli" gives Velli the other person's role though both roles occur."""
+    for n in draft.names:
+        dspan, sspan = _name_span(draft.folded, n), _name_span(source.folded, n)
+        if dspan is None or sspan is None:
+            continue
+        dr, sr = _bound_role(draft.folded, dspan), _bound_role(source.folded, sspan)
+        if dr and sr and dr != sr and dr not in sr and sr not in dr:
+            return Conflict("role", f"{sr} ({n})", dr)
     return None

@@ -107,3 +107,17 @@ def test_an_antonym_flip_is_seen_past_an_unrelated_negation():
     flip = polarity_flip(slots("The ferries were delivered before the deadline."),
                          slots("The ferries were delivered after the deadline, and no penalty was claimed."))
     assert flip is not None and (flip.source, flip.draft) == ("after", "before")
+
+
+def test_a_role_belongs_to_the_name_written_next_to_it():
+    from dossier.app.check_slots import rebound_role
+
+    source = slots("Two of them, the pilot Eva Lind and the engineer Ole Berg, were questioned for a day.")
+    wrong = rebound_role(slots("Ole Berg, a pilot, was questioned for a day."), source)
+    assert wrong is not None and wrong.kind == "role" and wrong.draft == "pilot" and "engineer" in wrong.source
+    assert rebound_role(slots("Eva Lind, a pilot, was questioned for a day."), source) is None
+
+
+def test_a_hyphenated_word_at_the_start_is_not_a_missing_name():
+    miss, _ = compare("Human-rights training was part of the course.", "The course included human-rights training.")
+    assert not miss
