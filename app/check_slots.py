@@ -39,7 +39,9 @@ ROLE_HEADS = ("spokesman", "spokeswoman", "spokesperson", "officer", "director",
               "adviser", "auditor", "analyst", "expert", "lawyer", "president", "minister", "rapporteur", "consultant",
               "researcher", "photographer", "reporter", "journalist", "chairman", "chairwoman", "chair", "secretary",
               "manager", "editor", "commissioner", "ambassador", "judge", "prosecutor", "chief", "deputy", "founder",
-              "ceo", "mayor", "governor", "spokesmen", "investigator", "inspector", "coordinator", "activist")
+              "ceo", "mayor", "governor", "spokesmen", "investigator", "inspector", "coordinator", "activist", "pilot",
+              "engineer", "doctor", "nurse", "teacher", "commander", "captain", "colonel", "sergeant", "economist",
+              "scientist", "diplomat", "chancellor", "senator", "treasurer", "envoy")
 _ROLE_MODS = ("senior", "chief", "deputy", "assistant", "associate", "full", "press", "research", "legal", "general", "special",
               "executive", "managing", "vice", "lead", "former", "acting", "junior", "principal", "defense", "defence")
 _ROLE = re.compile(r"\b((?:(?:%s)\s+){0,3})(%s)\b(\s+general)?(\s+of\s+(?!the\b)[a-z]+)?" %
