@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 
 from .sentences import paragraph_spans, sentence_spans, within_punkt_budget
 
-QUOTES_VERSION = "3"  # bump when the extractor changes what it finds: stored documents are re-read (Catalog.refresh_quotes)
+QUOTES_VERSION = "4"  # bump when the extractor changes what it finds: stored documents are re-read (Catalog.refresh_quotes)
 
 # verbs that attribute speech to the subject before them ("X said") or the name after them ("said X")
 SAY_VERBS = ("said", "says", "say", "added", "adds", "argued", "argues", "argue", "wrote", "writes", "told", "tells", "noted",
@@ -130,14 +130,60 @@ def extract_quotes(text: str, language: str = "en") -> list[Quote]:
     for m in _ACRONYM_DEF.finditer(text):
         doc.acronyms.setdefault(m.group(2), _strip_the(m.group(1)))
     punkt = within_punkt_budget(text)
+    paragraphs = paragraph_spans(text)
+    turns = _turns(text, paragraphs)
     out: list[Quote] = []
-    for pa, pb in paragraph_spans(text):
-        if not _CUE.search(text, pa, pb):
+    for pa, pb in paragraphs:
+        if pa in turns:
+            out.append(_turn(doc, pa, pb, *turns[pa]))
+        elif not _CUE.search(text, pa, pb):
             _note_names(doc, pa, pb)
-            continue
-        out.extend(_paragraph(doc, pa, pb, language, punkt))
+        else:
+            out.extend(_paragraph(doc, pa, pb, language, punkt))
     out.sort(key=lambda q: (q.start, q.kind))
     return out
+
+
+# --------------------------------------------------------------------------- transcripts: "MR HEDBERG: ..."
+
+# a speaker label opening a paragraph: "THE CHAIR:", "MR HEDBERG:", "Ms Valtonen:", "Judge Sandvik:", "Q:" is not one
+_TITLES = r"(?:Mr|Ms|Mrs|Miss|Dr|Prof|Judge|Justice|Senator|Sen|Rep|Chair|Chairman|Chairwoman|Minister|Commissioner)"
+_LABEL = re.compile(rf"((?:THE\s+)?[A-Z][A-Z’'\-]+(?:\s+[A-Z][A-Z’'\-]+){{0,3}}|{_TITLES}\.?\s+[A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+)?)"
+                    r":[ \t]+(?=\S)")
+_MIN_TURNS = 3  # a document is read as a transcript when this many paragraphs open with a speaker label
+
+
+def _turns(text: str, paragraphs: list[tuple[int, int]]) -> dict[int, tuple[str, int]]:
+    """{paragraph start: (label, where its words start)} for the speaker-label paragraphs of a transcript."""
+    found = {}
+    for pa, pb in paragraphs:
+        m = _LABEL.match(text, pa, pb)
+        if m and len(m.group(1)) <= 40:
+            found[pa] = (m.group(1), m.end())
+    return found if len(found) >= _MIN_TURNS else {}
+
+
+def _turn(doc: _Doc, pa: int, pb: int, label: str, start: int) -> Quote:
+    """A transcript turn: the words after the label, said by the labelled speaker."""
+    sp = _label_speaker(doc, label)
+    return Quote(start, pb, "direct", sp.name, sp.type, sp.role, sp.org, pa, pb, doc.text[start:pb])
+
+
+def _label_speaker(doc: _Doc, label: str) -> _Speaker:
+    """"THE CHAIR" -> the person named with that role; "MR HEDBERG" -> the person of that surname; else the
+    label as written ("Mr Hedberg")."""
+    words = label.replace(".", "").split()
+    if words[0].upper() == "THE":
+        found = _definite(doc, " ".join(words[1:]).lower().split()[-1], label.lower())
+        if found is not None and found.type == "person":
+            return found
+        return _Speaker(label.title(), "person", " ".join(words[1:]).title(), "")
+    rest = words[1:] if re.fullmatch(_TITLES, words[0].title()) and len(words) > 1 else words
+    name = " ".join(w if not w.isupper() else w.title() for w in rest)
+    full = doc.surnames.get(name.split()[-1]) if name else None
+    if full:
+        return doc.people[full]
+    return _Speaker(" ".join(w.title() if w.isupper() else w for w in words), "person")
 
 
 # --------------------------------------------------------------------------- direct quotes: where
@@ -525,7 +571,7 @@ def _apposition(context: str) -> tuple[str, str]:
     """(role, organisation) from "a senior research advisor at Amnesty International focusing on ...",
     "head of international advocacy at the European Council on Refugees and Exiles", "UN Special Rapporteur ..."."""
     for seg in (s.strip() for s in context.split(" , ")):
-        if not seg or not (_ROLE.search(seg) or re.match(r"(?:an?|the|another)\s", seg, re.I)):
+        if not seg or not (_ROLE.search(seg) or re.match(r"(?:an?|the|another)\s|[a-z]", seg, re.I if seg[:1].isupper() else 0)):
             continue
         indefinite = bool(re.match(r"(?:an?|another)\s", seg, re.I))
         seg = re.sub(r"^(?:an?|the|another)\s+", "", seg, flags=re.I)
@@ -533,7 +579,7 @@ def _apposition(context: str) -> tuple[str, str]:
             first = seg.split()[0]
             return seg, first if first.isupper() and len(first) > 1 else ""
         m = re.search(rf"\s+(?:at|of|for|with|from|in)\s+(?:the\s+)?({_CAP}(?:\s+(?:{_CONNECT}\s+)*{_CAP})*)", seg)
-        if m and (_ROLE.search(seg[:m.start()]) or indefinite):
+        if m and (_ROLE.search(seg[:m.start()]) or indefinite or re.fullmatch(r"(?:[a-z][\w’'\-]*\s*){1,5}", seg[:m.start()])):
             return seg[:m.start()], m.group(1)
         m = re.search(r"\s+(?:in|at|of|for|with|from)\s", seg)
         if indefinite and m:  # "a port engineer in Skarva"
@@ -570,8 +616,11 @@ def _note_person(doc: _Doc, s: str, i: int, j: int, a: int, b: int) -> None:
         return
     after = s[j:j + 200]
     if after.startswith(","):
-        r, o = _apposition(after[1:].split(",")[0].strip())
+        r, o = _apposition(re.split(r"[,;]", after[1:])[0].strip())
         sp.role, sp.org = sp.role or r, sp.org or o
+    paren = re.match(r"\s*\(([A-Z][\w ’'\-]{1,40})\)", after)
+    if paren and _ROLE.search(paren.group(1)):  # "Hanna Vik (Chair)"
+        sp.role = sp.role or paren.group(1)
     lr = re.search(r"((?:[a-z][\w’'\-]*\s+){0,2}(?:" + "|".join(ROLE_WORDS) + r"))\s+$", s[max(0, i - 40):i])
     sp.role = sp.role or role or (_role_words(lr.group(1)) if lr else "")
     doc.last_person = (sp, a, b)

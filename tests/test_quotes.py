@@ -87,6 +87,26 @@ def test_reported_speech_with_surname_and_that_clause():
     assert q.speaker == "Ingvar Lund" and q.text.startswith("Lund argued that")
 
 
+def test_transcript_turns_are_direct_quotes_of_the_labelled_speaker():
+    text = ("Present: Sara Holm (Chair); Pieter Smit, harbour master of Skarva.\n\n"
+            "THE CHAIR: We begin with the harbour fees.\n\n"
+            "MR SMIT: The fees have not changed since 2015.\n\n"
+            "THE CHAIR: Then why did the income fall?\n\n"
+            "MR SMIT: Fewer ships called, and that is all.\n\n"
+            "[The hearing was adjourned.]")
+    qs = extract_quotes(text)
+    assert [(q.speaker, q.text) for q in qs] == [
+        ("Sara Holm", "We begin with the harbour fees."), ("Pieter Smit", "The fees have not changed since 2015."),
+        ("Sara Holm", "Then why did the income fall?"), ("Pieter Smit", "Fewer ships called, and that is all.")]
+    assert {q.kind for q in qs} == {"direct"}
+    assert qs[1].role == "harbour master"
+
+
+def test_two_labelled_paragraphs_do_not_make_a_transcript():
+    text = "NOTE: figures are in euros.\n\nSOURCE: the ministry's annual report.\n\nThe fees rose in 2020."
+    assert extract_quotes(text) == []
+
+
 @pytest.mark.parametrize("text", [
     "The ministry calls it a “temporary measure” and says nothing more.",  # scare quote, one speaker-less term
     "Unnamed officials say the plan is dead.",  # no named speaker

@@ -24,8 +24,8 @@ def pred(text, quote, kind, speaker, typ="person", org=""):
 
 def test_every_quote_dataset_validates():
     names = [p.name for p in default_datasets()]
-    assert {"quotes-seed.jsonl", "quotes-fixtures.jsonl", "quotes-court.jsonl"} <= set(names)
-    assert names[-1] == "quotes-court.jsonl"  # the held-out set is reported last
+    assert {"quotes-seed.jsonl", "quotes-fixtures.jsonl", "quotes-court.jsonl", "quotes-hearing.jsonl"} <= set(names)
+    assert names[-2:] == ["quotes-court.jsonl", "quotes-hearing.jsonl"]  # the held-out sets are reported last
     for p in default_datasets():
         rep = validate_quote_dataset(p)
         assert rep.ok, rep.problems
@@ -83,7 +83,8 @@ def test_eval_quotes_command_reports_every_set_and_meets_the_seed_targets(run_cl
     res = run_cli("eval", "quotes", "--json")
     assert res.exit_code == 0, res.stderr
     results = {r["dataset"]: r for r in json.loads(res.stdout)}
-    assert results["quotes-court"]["role"] == "held-out" and results["quotes-seed"]["role"] == "dev"
+    assert results["quotes-court"]["role"] == results["quotes-hearing"]["role"] == "held-out"
+    assert results["quotes-seed"]["role"] == "dev"
     seed = results["quotes-seed"]
     assert seed["direct"]["recall"] >= 0.90 and seed["direct"]["precision"] >= 0.90
     assert seed["reported"]["recall"] >= 0.75 and seed["reported"]["precision"] >= 0.75
