@@ -26,6 +26,7 @@ def ctx_of(ctx: typer.Context) -> AppContext:
 
 def emit_json(obj) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()  # a line per object as it happens, in a pipe too
 
 
 class Commands:

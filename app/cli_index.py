@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from pathlib import Path
 from typing import List, Optional
 
@@ -40,12 +41,32 @@ def ingest(
     date: Optional[str] = typer.Option(None, help="Publication date: YYYY, YYYY-MM or YYYY-MM-DD."),
     manifest: List[Path] = typer.Option([], "--manifest", help="TSV/CSV manifest(s) of metadata (id, path, url, kind, title, publisher, date)."),
     prune: bool = typer.Option(False, "--prune", help="Remove documents whose files are gone."),
-    as_json: bool = typer.Option(False, "--json", help="Print the per-file report as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per input as it finishes, then a summary object."),
 ):
-    """Read, chunk, embed and store sources. Unchanged content is skipped; changed content replaces
-    its document atomically. Exit status 1 when any input failed (the others are still ingested)."""
+    """Read, chunk, embed and store sources, one line per input as soon as its outcome is known. Unchanged
+    content is skipped; changed content replaces its document atomically; a chunk text embedded before is
+    taken from the cache. Ctrl-C or SIGTERM stops cleanly: every document already reported stays stored.
+    Exit status 1 when any input failed (the others are still ingested), 130/143 when stopped."""
     from dossier.index.indexer import Ingestor
-    from dossier.ingest.manifest import ManifestIndex, load_manifest, normalize_date, validate_kind
+    from dossier.ingest.manifest import ManifestIndex, load_manifest
+
+    overrides = _ingest_overrides(kind, title, publisher, date)
+    manifests = ManifestIndex([(m, load_manifest(m)) for m in manifest])
+    ingestor = Ingestor(ctx_of(ctx).index, overrides=overrides, manifests=manifests)
+    listener = _IngestLines(as_json)
+    with listener.bar, _stop_on_signals(ingestor) as stopped:
+        report = ingestor.run(inputs, prune=prune, listener=listener)
+    if as_json:  # the last line: the totals and every input's result again, for a script that wants one object
+        emit_json({"type": "summary", **report.to_dict(), "not_started": report.not_started})
+    else:
+        _print_summary(report)
+    if stopped:
+        return 128 + stopped[0]
+    return 1 if report.failed else 0
+
+
+def _ingest_overrides(kind, title, publisher, date) -> dict[str, str]:
+    from dossier.ingest.manifest import normalize_date, validate_kind
 
     overrides = {}
     if kind:
@@ -59,33 +80,76 @@ def ingest(
         overrides["title"] = title
     if publisher:
         overrides["publisher"] = publisher
-    manifests = ManifestIndex([(m, load_manifest(m)) for m in manifest])
-    app = ctx_of(ctx)
-    ingestor = Ingestor(app.index, overrides=overrides, manifests=manifests)
-    with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.description}"), console=err, transient=True, disable=as_json or not err.is_terminal) as bar:
-        task = bar.add_task("", total=None)
+    return overrides
 
-        def progress(done: int, total: int, source: str) -> None:
-            bar.update(task, completed=done, total=total, description=Path(source).name[:50])
 
-        report = ingestor.run(inputs, prune=prune, progress=progress)
-    if as_json:
-        emit_json(report.to_dict())
-    else:
-        for r in report.results:
-            style = _STATUS_STYLE.get(r.status, "")
-            detail = f" — {r.reason}" if r.reason else ""
-            extra = f" ({r.chunks} chunks)" if r.status in ("ingested", "replaced") else ""
-            # paths and reasons are data: "[/x]" in a folder name must print as written, not as markup
-            out.print(f"[{style}]{r.status:>16}[/{style}]  {_plain(r.source)}{extra}{_plain(detail)}", markup=True)
-        counts = ", ".join(f"{v} {k}" for k, v in report.counts().items()) or "nothing to do"
-        rate = report.embedded_chunks / report.seconds if report.seconds else 0.0
-        embedded = f"{report.embedded_chunks} chunks embedded" if report.embedded_chunks else "no embedding needed"
-        out.print(f"{counts}; {embedded} in {report.seconds:.1f} s ({rate:.1f} chunks/s)")
-        if report.repaired:
-            out.print(f"repaired: removed vectors of {report.repaired} interrupted write(s)")
-    return 1 if report.failed else 0
+class _IngestLines:
+    """The ingest's live report: a line (or a JSON object) per input as its outcome is final, and in a
+    terminal a progress bar over the inputs with chunks/s and, inside a large document, its chunks."""
+
+    def __init__(self, as_json: bool):
+        from rich.progress import TimeRemainingColumn
+
+        self.as_json = as_json
+        self.bar = Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            TimeRemainingColumn(), TextColumn("{task.description}"), console=err, transient=True,
+                            disable=as_json or not err.is_terminal)
+        self.task = self.bar.add_task("", total=None)
+
+    def result(self, r, done: int, total: int) -> None:
+        self.bar.update(self.task, completed=done, total=total)
+        if self.as_json:
+            emit_json({"type": "result", **r.to_dict()})
+            return
+        style = _STATUS_STYLE.get(r.status, "")
+        detail = f" — {r.reason}" if r.reason else ""
+        extra = f" ({r.chunks} chunks)" if r.status in ("ingested", "replaced") else ""
+        # paths and reasons are data: "[/x]" in a folder name must print as written, not as markup
+        line = f"[{style}]{r.status:>16}[/{style}]  {_plain(r.source)}{extra}{_plain(detail)}"
+        (self.bar.console.print if self.bar.live.is_started else out.print)(line, markup=True)
+
+    def embedding(self, source: str, done: int, total: int, chunks_per_s: float) -> None:
+        inside = f" {done}/{total} chunks" if total > 1 else ""
+        self.bar.update(self.task, description=f"{_plain(Path(source).name[:40])}{inside} · {chunks_per_s:.0f} chunks/s")
+
+
+@contextmanager
+def _stop_on_signals(ingestor):
+    """SIGINT and SIGTERM ask the ingestor to stop at its next step (the signal number is appended to the
+    yielded list); a second Ctrl-C stops at once (the next writer repairs what that leaves)."""
+    import signal
+
+    got: list[int] = []
+
+    def handler(signum, frame):
+        if got and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        got.append(signum)
+        name = signal.Signals(signum).name
+        err.print(f"{name}: stopping after the current step; documents already reported stay stored (Ctrl-C again to abort)")
+        ingestor.request_stop(name)
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield got
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def _print_summary(report) -> None:
+    summary = report.summary()
+    counts = ", ".join(f"{v} {k}" for k, v in report.counts().items()) or "nothing to do"
+    work = report.embedded_chunks + report.reused_chunks
+    rate = report.embedded_chunks / report.seconds if report.seconds else 0.0
+    out.print(f"{counts}; {summary['chunks']} chunks stored, {report.embedded_chunks} embedded, {report.reused_chunks} reused "
+              f"in {report.seconds:.1f} s ({rate:.1f} chunks/s embedded)" if work else f"{counts}; no embedding needed "
+              f"({report.seconds:.1f} s)")
+    if report.repaired:
+        out.print(f"repaired: removed vectors of {report.repaired} interrupted write(s)")
+    if report.interrupted:
+        out.print(f"stopped by {report.interrupted}: {len(report.not_started)} input(s) not read; "
+                  "run the same command again to ingest the rest")
 
 
 @commands.command()

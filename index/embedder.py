@@ -79,12 +79,16 @@ class Embedder:
         getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(getter())
 
-    def embed(self, texts: list[str], batch_size: int | None = None) -> list[list[float]]:
+    def embed(self, texts: list[str], batch_size: int | None = None, workers: int = 1) -> list[list[float]]:
+        """Vectors of `texts`, in order. `workers` > 1 (ONNX backends): that many texts run at once, each on
+        one onnxruntime thread of the shared session (ingest uses every core this way; a query keeps one)."""
         if not texts:
             return []
         model = self._load()
         bs = batch_size or self.settings.embed_batch_size
         if self.backend != "torch":
+            if workers > 1 and len(texts) > 1:
+                return _parallel_encode(model, list(texts), bs, workers)
             return model.encode(list(texts), batch_size=bs).tolist()
         vecs = model.encode(
             texts,
@@ -97,3 +101,29 @@ class Embedder:
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed([text])[0]
+
+
+def resolve_workers(configured: int) -> int:
+    """0 means every core this process may use."""
+    if configured > 0:
+        return configured
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _parallel_encode(model, texts: list[str], batch_size: int, workers: int) -> list[list[float]]:
+    """Interleaved shards (texts of every length in each, so the shards take about the same time), encoded
+    in threads: onnxruntime releases the GIL while it runs, and one session serves concurrent runs."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    n = min(workers, len(texts))
+    shards = [list(range(i, len(texts), n)) for i in range(n)]
+    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="dossier-embed") as pool:
+        parts = list(pool.map(lambda idx: model.encode([texts[i] for i in idx], batch_size=batch_size), shards))
+    out: list[list[float]] = [[] for _ in texts]
+    for idx, vecs in zip(shards, parts):
+        for i, v in zip(idx, vecs.tolist()):
+            out[i] = v
+    return out

@@ -4,17 +4,25 @@ Data errors in one source are recorded and the run continues. A document is repl
 its new vectors are written first, then the catalog switches to the new version in one SQLite
 transaction, then the old vectors are deleted. Vectors not (or no longer) in the catalog are never
 returned by retrieval and are removed by `repair`.
+
+Chunks wait for the embedder in one queue, in input order, and are embedded a step (`flush_chunks`)
+at a time; after each step every document whose chunks all have vectors is written, so a finished
+document is searchable at once and never waits behind a larger one. Vectors come from the data dir's
+content-addressed cache where the same text was embedded before (index/vector_cache.py). A stop request
+(`Ingestor.request_stop`, Ctrl-C or SIGTERM in the CLI) is honoured between steps: documents already
+written stay, the ones in flight are not written, and the report says which.
 """
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from dossier.ingest.chunking import chunk_document
 from dossier.ingest.discover import expand_inputs, is_url
@@ -43,9 +51,12 @@ class FileResult:
 @dataclass
 class IngestReport:
     results: list[FileResult] = field(default_factory=list)
-    embedded_chunks: int = 0
+    embedded_chunks: int = 0  # chunks the embedder computed
+    reused_chunks: int = 0  # chunks whose vectors came from the cache
     seconds: float = 0.0
     repaired: int = 0
+    interrupted: str = ""  # the stop request's reason ("SIGINT", "SIGTERM") when the run was stopped
+    not_started: list[str] = field(default_factory=list)  # inputs a stopped run never read
 
     @property
     def failed(self) -> list[FileResult]:
@@ -57,9 +68,35 @@ class IngestReport:
             out[r.status] = out.get(r.status, 0) + 1
         return out
 
+    def summary(self) -> dict:
+        """The run's totals (the `--json` stream's last object)."""
+        stored = sum(r.chunks for r in self.results if r.status in ("ingested", "replaced"))
+        return {"counts": self.counts(), "chunks": stored, "embedded": self.embedded_chunks,
+                "reused": self.reused_chunks, "seconds": round(self.seconds, 3), "repaired": self.repaired,
+                "interrupted": self.interrupted or None, "not_started": len(self.not_started)}
+
     def to_dict(self) -> dict:
-        return {"results": [r.to_dict() for r in self.results], "counts": self.counts(),
-                "embedded_chunks": self.embedded_chunks, "seconds": round(self.seconds, 3)}
+        return {"results": [r.to_dict() for r in self.results], **self.summary(), "embedded_chunks": self.embedded_chunks}
+
+
+class IngestListener:
+    """What a caller hears while a run goes (every method optional to override)."""
+
+    def result(self, result: FileResult, done: int, total: int) -> None:
+        """An input's outcome, as soon as it is final (`done` of `total` inputs)."""
+
+    def embedding(self, source: str, done: int, total: int, chunks_per_s: float) -> None:
+        """After each embedding step: the document being embedded, its chunks with vectors so far."""
+
+
+class _ProgressListener(IngestListener):
+    """The older per-input callback, progress(done, total, source)."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def result(self, result: FileResult, done: int, total: int) -> None:
+        self.fn(done, total, result.source)
 
 
 @dataclass
@@ -71,6 +108,14 @@ class _Prepared:
     quotes: list[Quote] | None = None  # found while reading (in the read-ahead thread), stored with the document
 
 
+@dataclass
+class _Work:
+    """A prepared document on its way to the store: its chunks' vectors as they arrive."""
+    prep: _Prepared
+    vectors: list
+    missing: int
+
+
 ProgressFn = Callable[[int, int, str], None]
 _END = object()
 
@@ -80,35 +125,50 @@ def _now() -> str:
 
 
 class Ingestor:
-    READ_AHEAD = 256  # most sources read and chunked ahead of the embedder (a flush is 512 chunks: ~130 typical documents)
+    READ_AHEAD = 256  # most sources read and chunked ahead of the embedder
 
     def __init__(self, service: IndexService, *, overrides: dict[str, str] | None = None,
-                 manifests: ManifestIndex | None = None, flush_chunks: int | None = None, read_ahead: int | None = None):
+                 manifests: ManifestIndex | None = None, flush_chunks: int | None = None, read_ahead: int | None = None,
+                 workers: int | None = None):
+        from .embedder import resolve_workers
+
         self.svc = service
         self.read_ahead = max(1, read_ahead or self.READ_AHEAD)
         self.settings = service.ingest_settings
         self.overrides = {k: v for k, v in (overrides or {}).items() if v}
         self.manifests = manifests or ManifestIndex([])
         self.flush_chunks = flush_chunks or self.settings.flush_chunks
+        self.workers = resolve_workers(service.index_settings.ingest_workers if workers is None else workers)
         self.archive_dir = service.data_dir / "archive"
+        self._stop = threading.Event()
+        self._stop_reason = ""
+
+    def request_stop(self, reason: str = "stop requested") -> None:
+        """Stop at the next embedding step (safe from a signal handler): finished documents stay."""
+        self._stop_reason = self._stop_reason or reason
+        self._stop.set()
 
     # --- public -------------------------------------------------------------------------
-    def run(self, inputs: list[str], *, prune: bool = False, progress: ProgressFn | None = None) -> IngestReport:
+    def run(self, inputs: list[str], *, prune: bool = False, progress: ProgressFn | None = None,
+            listener: IngestListener | None = None) -> IngestReport:
         t0 = time.perf_counter()
         report = IngestReport()
         svc = self.svc
+        listener = listener or (_ProgressListener(progress) if progress else IngestListener())
         # the data dir's writer lock first (StoreInUse when another process writes), before anything opens
         with svc.writing("ingest"):
             svc.check_catalog_fingerprint()
             svc.store  # open the vector store first: a wrong URL or embedder fails before any reading or embedding
             report.repaired = svc.repaired
             sources, missing = expand_inputs(inputs)
+            total = len(sources) + len(missing)
             for item, reason in missing:
                 report.results.append(FileResult(item, "failed", reason, "missing"))
-            self._process(sources, report, progress)
+                listener.result(report.results[-1], len(report.results), total)
+            _Run(self, report, listener, total).process(sources)
             order = {s: i for i, s in enumerate(sources)}
             report.results.sort(key=lambda r: order.get(r.source, -1))
-            if prune:
+            if prune and not report.interrupted:
                 report.results.extend(self.prune())
         # the journal is removed only after a run that finished: a crash, kill or Ctrl-C mid-write leaves
         # it, and the next writer removes the vectors that write left behind
@@ -126,52 +186,33 @@ class Ingestor:
                 out.append(FileResult(src, "removed", "file is gone", doc_id=d["doc_id"], title=d["title"] or ""))
         return out
 
-    # --- pipeline -----------------------------------------------------------------------
-    def _process(self, sources: list[str], report: IngestReport, progress: ProgressFn | None) -> None:
-        pending: list[_Prepared] = []
-        pending_chunks = 0
-        total = len(sources)
-        # read+chunk the next sources in a worker thread while the main thread embeds and writes. The
-        # read-ahead is bounded: at most `read_ahead` sources in flight, and none added while the prepared
-        # ones waiting already hold two flushes' worth of chunks, so memory does not grow with the corpus
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dossier-read") as pool:
-            todo = iter(sources)
-            window: deque = deque()
+    def prepared(self, sources: list[str]) -> Iterator[_Prepared]:
+        """The sources read and chunked, in order, by a worker thread that runs ahead of the caller. The
+        read-ahead is bounded: at most `read_ahead` sources in flight, and none added while the prepared ones
+        waiting already hold two steps' worth of chunks, so memory does not grow with the corpus. Closing
+        the iterator early (a stop) cancels what has not started."""
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dossier-read")
+        todo = iter(sources)
+        window: deque = deque()
 
-            def top_up() -> None:
-                while len(window) < self.read_ahead:
-                    ready = sum(len(f.result().chunks) for f in window if f.done())
-                    if ready >= 2 * self.flush_chunks:
-                        return
-                    src = next(todo, _END)
-                    if src is _END:
-                        return
-                    window.append(pool.submit(self._prepare, src))
+        def top_up() -> None:
+            while len(window) < self.read_ahead:
+                ready = sum(len(f.result().chunks) for f in window if f.done())
+                if ready >= 2 * self.flush_chunks:
+                    return
+                src = next(todo, _END)
+                if src is _END:
+                    return
+                window.append(pool.submit(self._prepare, src))
 
+        try:
             top_up()
-            seen_docs: dict[str, str] = {}
-            i = 0
             while window:
                 prep = window.popleft().result()
-                i += 1
                 top_up()
-                if prep.doc is not None and prep.doc.doc_id in seen_docs:
-                    prep = _Prepared(FileResult(prep.result.source, "skipped", f"same content as {seen_docs[prep.doc.doc_id]}",
-                                                "duplicate", prep.doc.doc_id))
-                if prep.doc is not None:
-                    seen_docs[prep.doc.doc_id] = prep.result.source
-                if prep.doc is None:
-                    report.results.append(prep.result)
-                else:
-                    pending.append(prep)
-                    pending_chunks += len(prep.chunks)
-                    if pending_chunks >= self.flush_chunks:
-                        report.embedded_chunks += self._flush(pending, report)
-                        pending, pending_chunks = [], 0
-                if progress:
-                    progress(i, total, prep.result.source)
-            if pending:
-                report.embedded_chunks += self._flush(pending, report)
+                yield prep
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _prepare(self, source: str) -> _Prepared:
         from dossier.ingest.language import detect_language
@@ -195,22 +236,7 @@ class Ingestor:
                     cat.move_source(dup["doc_id"], source)
                     existing = cat.by_source(source)
             if existing and existing["sha256"] == sha and existing["fingerprint"] == self.svc.fingerprint:
-                res.doc_id, res.title = existing["doc_id"], existing["title"] or ""
-                res.chunks = existing["n_chunks"]
-                changed = {k: v for k, v in wanted.items() if k != "language" and (existing[k] or "") != v}
-                if changed:
-                    meta = DocumentMeta(**{k: existing[k] or "" for k in ("title", "publisher", "date", "kind", "language", "url")})
-                    for k, v in changed.items():
-                        setattr(meta, k, v)
-                    cat.update_meta(existing["doc_id"], meta)
-                    res.status, res.reason = "metadata-updated", "content unchanged; metadata updated: " + ", ".join(sorted(changed))
-                elif moved_from:
-                    res.status, res.reason = "metadata-updated", "content unchanged; metadata updated: source"
-                else:
-                    res.status, res.reason = "unchanged", "content unchanged, nothing to do"
-                if moved_from:
-                    res.reason += f" (moved from {moved_from})"
-                return _Prepared(res)
+                return self._unchanged(res, existing, wanted, moved_from)
             dup = cat.by_sha(sha)
             if dup and dup["source"] != source:
                 res.status, res.code = "skipped", "duplicate"
@@ -238,6 +264,11 @@ class Ingestor:
             if not chunks:
                 res.code, res.reason = "no-text", "no text to index after extraction"
                 return _Prepared(res)
+            limit = self.settings.max_chunks_per_document
+            if len(chunks) > limit:
+                res.code = "too-many-chunks"
+                res.reason = f"{len(chunks):,} chunks, over the limit of {limit:,} per document (ingest.max_chunks_per_document)"
+                return _Prepared(res)
             quotes = extract_quotes(doc.text, meta.language or "en")
             res.status = "replaced" if existing else "ingested"
             res.doc_id, res.title, res.chunks = doc.doc_id, meta.title, len(chunks)
@@ -250,6 +281,25 @@ class Ingestor:
         except Exception as exc:  # a reader bug must not take the run down: record it plainly
             res.code, res.reason = "error", f"unexpected {exc.__class__.__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
             return _Prepared(res)
+
+    def _unchanged(self, res: FileResult, existing, wanted: dict[str, str], moved_from: str) -> _Prepared:
+        """Content already stored: only metadata (or the source path) may change."""
+        res.doc_id, res.title = existing["doc_id"], existing["title"] or ""
+        res.chunks = existing["n_chunks"]
+        changed = {k: v for k, v in wanted.items() if k != "language" and (existing[k] or "") != v}
+        if changed:
+            meta = DocumentMeta(**{k: existing[k] or "" for k in ("title", "publisher", "date", "kind", "language", "url")})
+            for k, v in changed.items():
+                setattr(meta, k, v)
+            self.svc.catalog.update_meta(existing["doc_id"], meta)
+            res.status, res.reason = "metadata-updated", "content unchanged; metadata updated: " + ", ".join(sorted(changed))
+        elif moved_from:
+            res.status, res.reason = "metadata-updated", "content unchanged; metadata updated: source"
+        else:
+            res.status, res.reason = "unchanged", "content unchanged, nothing to do"
+        if moved_from:
+            res.reason += f" (moved from {moved_from})"
+        return _Prepared(res)
 
     def _load_bytes(self, source: str):
         if is_url(source):
@@ -264,19 +314,97 @@ class Ingestor:
             raise TooLarge(f"file is {size / 1048576:.1f} MB, over the {self.settings.max_file_mb:g} MB limit")
         return path.read_bytes(), None
 
-    def _flush(self, batch: list[_Prepared], report: IngestReport) -> int:
-        texts = [c.text for p in batch for c in p.chunks]
+
+class _Run:
+    """One ingest run's pipeline state: the queue of chunks waiting for vectors, the documents in flight."""
+
+    def __init__(self, ing: Ingestor, report: IngestReport, listener: IngestListener, total: int):
+        self.ing, self.svc, self.report, self.listener, self.total = ing, ing.svc, report, listener, total
+        self.cache = self.svc.vector_cache
+        self.queue: deque[tuple[_Work, int]] = deque()  # (document, chunk index) waiting for the embedder, in order
+        self.inflight: list[_Work] = []
+        self.rate = 0.0
+
+    def process(self, sources: list[str]) -> None:
+        seen_docs: dict[str, str] = {}
+        consumed = 0
+        gen = self.ing.prepared(sources)
         try:
-            vectors = self.svc.embedder.embed(texts)
+            for prep in gen:
+                consumed += 1
+                if prep.doc is not None and prep.doc.doc_id in seen_docs:
+                    prep = _Prepared(FileResult(prep.result.source, "skipped", f"same content as {seen_docs[prep.doc.doc_id]}",
+                                                "duplicate", prep.doc.doc_id))
+                if prep.doc is None:
+                    self.finish(prep.result)
+                else:
+                    seen_docs[prep.doc.doc_id] = prep.result.source
+                    self.start(prep)
+                while len(self.queue) >= self.ing.flush_chunks and not self.ing._stop.is_set():
+                    self.step()
+                self.write_ready()
+                if self.ing._stop.is_set():
+                    break
+            while self.queue and not self.ing._stop.is_set():
+                self.step()
+                self.write_ready()
+        finally:
+            gen.close()
+        if self.ing._stop.is_set():
+            self.stopped(sources[consumed:])
+
+    def start(self, prep: _Prepared) -> None:
+        texts = [c.text for c in prep.chunks]
+        vectors: list = [None] * len(texts)
+        if self.cache is not None:
+            for i, v in self.cache.get_many(texts).items():
+                vectors[i] = v
+        work = _Work(prep, vectors, sum(v is None for v in vectors))
+        self.report.reused_chunks += len(texts) - work.missing
+        self.inflight.append(work)
+        self.queue.extend((work, i) for i, v in enumerate(vectors) if v is None)
+
+    def step(self) -> None:
+        """Embed the next `flush_chunks` queued chunks (texts seen twice in the step embedded once)."""
+        batch = [self.queue.popleft() for _ in range(min(self.ing.flush_chunks, len(self.queue)))]
+        texts = list(dict.fromkeys(w.prep.chunks[i].text for w, i in batch))
+        t = time.perf_counter()
+        try:
+            vecs = dict(zip(texts, self.svc.embedder.embed(texts, workers=self.ing.workers)))
         except Exception as exc:
-            for p in batch:
-                p.result.status, p.result.code = "failed", "embed"
-                p.result.reason = f"embedding failed: {exc}"
-                report.results.append(p.result)
-            return 0
+            self.embed_failed({id(w): w for w, _ in batch}, exc)
+            return
+        dt = time.perf_counter() - t
+        self.rate = len(texts) / dt if dt > 0 else self.rate
+        if self.cache is not None:
+            self.cache.put_many(texts, [vecs[x] for x in texts])
+        self.report.embedded_chunks += len(texts)
+        self.report.reused_chunks += len(batch) - len(texts)
+        for w, i in batch:
+            w.vectors[i] = vecs[w.prep.chunks[i].text]
+            w.missing -= 1
+        last = batch[-1][0]
+        self.listener.embedding(last.prep.result.source, len(last.vectors) - last.missing, len(last.vectors), self.rate)
+
+    def embed_failed(self, works: dict, exc: Exception) -> None:
+        """An embedder error fails the documents of the step (and drops their queued chunks); the run goes on."""
+        for w in works.values():
+            w.prep.result.status, w.prep.result.code = "failed", "embed"
+            w.prep.result.reason = f"embedding failed: {exc}"
+            self.inflight.remove(w)
+            self.finish(w.prep.result)
+        self.queue = deque((w, i) for w, i in self.queue if id(w) not in works)
+
+    def write_ready(self) -> None:
+        """Write every document whose chunks all have vectors: one upsert, then each catalog switch."""
+        ready = [w for w in self.inflight if w.missing == 0]
+        if not ready:
+            return
+        self.inflight = [w for w in self.inflight if w.missing]
         svc = self.svc
         store, cat = svc.store, svc.catalog
-        # journal every document first, then one upsert for the whole flush (one call instead of one per
+        batch = [w.prep for w in ready]
+        # journal every document first, then one upsert for all of them (one call instead of one per
         # document: each is an HTTP request in server mode), then switch the catalog document by document
         svc.note_writing([d for p in batch for d in (p.doc.doc_id if p.doc else "", p.replaces or "")])
         stale: dict[int, list[str]] = {}
@@ -285,17 +413,32 @@ class Ingestor:
                 keep = {c.chunk_id for c in p.chunks}
                 stale[i] = [cid for cid in cat.chunk_ids_for(p.doc.doc_id) if cid not in keep]
         chunks = [c for p in batch for c in p.chunks]
-        store.upsert([c.chunk_id for c in chunks], vectors,
+        store.upsert([c.chunk_id for c in chunks], [v for w in ready for v in w.vectors],
                      [{"doc_id": c.doc_id, "ord": c.ord, "start": c.start, "end": c.end} for c in chunks])
         for i, p in enumerate(batch):
             assert p.doc is not None
-            replaced = cat.put_document(p.doc, p.chunks, self.svc.fingerprint, quotes=p.quotes)
+            replaced = cat.put_document(p.doc, p.chunks, svc.fingerprint, quotes=p.quotes)
             if replaced:
                 store.delete_doc(replaced)
             if stale.get(i):
                 store.delete_ids(stale[i])
-            report.results.append(p.result)
-        return len(texts)
+            self.finish(p.result)
+
+    def finish(self, result: FileResult) -> None:
+        self.report.results.append(result)
+        self.listener.result(result, len(self.report.results), self.total)
+
+    def stopped(self, never_read: list[str]) -> None:
+        """A stop: the documents in flight are not written (no vector of theirs reached the store; those
+        already computed stay in the cache, so a re-run is quicker); the rest were never read."""
+        self.report.interrupted = self.ing._stop_reason or "stop requested"
+        for w in self.inflight:
+            r = w.prep.result
+            r.status, r.code = "interrupted", "stopped"
+            r.reason = f"not stored: {self.report.interrupted} arrived while it was being embedded"
+            self.finish(r)
+        self.inflight, self.queue = [], deque()
+        self.report.not_started = list(never_read)
 
 
 def ingest_paths(service: IndexService, inputs: Iterable[str], **kw) -> IngestReport:

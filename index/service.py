@@ -44,6 +44,14 @@ class IndexService:
                            dim=None, fingerprint=self.fingerprint, chroma_url=self.chroma_url)
 
     @functools.cached_property
+    def vector_cache(self):
+        """The data dir's content-addressed chunk vectors (None when `vector_cache_entries` is 0)."""
+        from .vector_cache import VectorCache
+
+        n = self.index_settings.vector_cache_entries
+        return VectorCache(self.data_dir / "vector-cache.sqlite", self.embedder.id, n) if n else None
+
+    @functools.cached_property
     def bm25(self) -> BM25Index:
         return BM25Index(self.catalog, self.data_dir / "bm25")
 

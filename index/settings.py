@@ -22,6 +22,11 @@ class IndexSettings(BaseModel):
     embed_device: str = Field("cpu", description="torch device for the embedder (torch backend).")
     torch_threads: int = Field(1, ge=0, le=256, description="CPU threads the embedder uses, torch or onnxruntime (0: the runtime's default, all cores). "
                                "1 keeps query latency low and steady on a shared machine (measured: retrieval p50 37 ms vs 502 ms with 2 threads under load).")
+    ingest_workers: int = Field(0, ge=0, le=256, description="Texts embedded at once during ingest, each on one onnxruntime thread "
+                                "(0: one per core). Queries keep `torch_threads`; this is for ingest only (ONNX backends).")
+    vector_cache_entries: int = Field(200_000, ge=0, le=100_000_000, description="Chunk vectors kept in the data dir's "
+                                      "content-addressed cache (vector-cache.sqlite, about 1.6 KB each), so an identical chunk "
+                                      "text is embedded once; least recently used evicted past this; 0 turns the cache off.")
     collection: str = Field("dossier", description="Chroma collection name.")
     candidates: int = Field(50, ge=1, le=1000, description="Candidates taken from each of dense and BM25 retrieval before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")

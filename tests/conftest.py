@@ -136,9 +136,23 @@ class CliResult:
     stderr: str
 
     def json(self):
+        """The output's JSON object; for a JSON Lines stream (`ingest --json`), its last object (the summary)."""
+        return last_json(self.stdout)
+
+    def json_lines(self) -> list:
         import json
 
-        return json.loads(self.stdout)
+        return [json.loads(x) for x in self.stdout.splitlines() if x.strip()]
+
+
+def last_json(text: str):
+    """One JSON document, or the last line of a JSON Lines stream."""
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        return json.loads(text.strip().splitlines()[-1])
 
 
 @pytest.fixture

@@ -47,9 +47,13 @@ def test_ingest_json_report_and_exit_status(tmp_path, inbox, run_cli):
     data = tmp_path / "data"
     res = run_cli("--data-dir", data, "ingest", inbox, "--json")
     assert res.exit_code == 1  # some inputs failed; the others are ingested
-    report = res.json()
-    assert set(report) == {"results", "counts", "embedded_chunks", "seconds"}
-    assert report["counts"] == {"ingested": 3, "failed": 3}
+    lines = res.json_lines()  # JSON Lines: one object per input as it finished, then the summary
+    report = lines[-1]
+    assert report["type"] == "summary" and all(x["type"] == "result" for x in lines[:-1])
+    assert set(report) == {"type", "results", "counts", "chunks", "embedded", "reused", "embedded_chunks", "seconds",
+                           "repaired", "interrupted", "not_started"}
+    assert sorted((x["source"], x["status"]) for x in lines[:-1]) == sorted((r["source"], r["status"]) for r in report["results"])
+    assert report["counts"] == {"ingested": 3, "failed": 3} and report["interrupted"] is None and report["not_started"] == []
     for r in report["results"]:
         assert set(r) == RESULT_KEYS
     by = {Path(r["source"]).name: r for r in report["results"]}
@@ -57,7 +61,8 @@ def test_ingest_json_report_and_exit_status(tmp_path, inbox, run_cli):
     assert (by["fake.pdf"]["status"], by["fake.pdf"]["code"]) == ("failed", "corrupt")
     assert by["scanned.pdf"]["reason"] == "no extractable text (scanned? needs OCR)"
     assert by["image.png"]["reason"].startswith("unsupported file type")
-    assert report["embedded_chunks"] == sum(r["chunks"] for r in report["results"]) > 0
+    assert report["chunks"] == report["embedded"] + report["reused"] == sum(r["chunks"] for r in report["results"]) > 0
+    assert report["embedded_chunks"] == report["embedded"]
     assert isinstance(report["seconds"], float)
 
     again = run_cli("--data-dir", data, "ingest", inbox / "two-pages.pdf", inbox / "notes.md", "--json")
@@ -74,7 +79,7 @@ def test_ingest_plain_output(tmp_path, inbox, run_cli):
     failed = [l for l in lines if l.split()[0] == "failed"]
     assert len(failed) == 3 and any("fake.pdf — corrupt PDF" in l for l in failed)
     counts, _, summary = lines[-1].partition("; ")
-    assert sorted(counts.split(", ")) == ["3 failed", "3 ingested"] and "chunks embedded in" in summary
+    assert sorted(counts.split(", ")) == ["3 failed", "3 ingested"] and " embedded, " in summary and " reused in " in summary
     again = run_cli("--data-dir", data, "ingest", inbox / "notes.md")
     assert again.exit_code == 0
     assert "unchanged" in again.stdout and "no embedding needed" in again.stdout

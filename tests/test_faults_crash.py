@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from dossier.index.indexer import Ingestor
-from tests.conftest import DOSSIER, REPO, cli_env
+from tests.conftest import DOSSIER, REPO, cli_env, last_json
 
 PLACES = ["Pinsk", "Brest", "Grodno", "Vitebsk", "Gomel", "Mogilev", "Minsk", "Lida", "Orsha", "Polotsk"]
 THINGS = ["thermal cameras", "patrol boats", "razor wire", "radio sets", "night-vision scopes", "drones", "radar units"]
@@ -152,7 +152,7 @@ def test_kill_9_during_ingest_then_rerun_equals_an_uninterrupted_run(tmp_path, m
     final = subprocess.run(DOSSIER + ["ingest", str(corpus), "--json"], cwd=REPO, env=cli_env(data, **env),
                            capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr[-2000:]
-    report = json.loads(final.stdout)
+    report = last_json(final.stdout)
     assert set(report["counts"]) <= {"ingested", "replaced", "unchanged"}, report["counts"]
     got = state(data)
     print(json.dumps({"kills": kills, "final_counts": report["counts"]}))
@@ -164,4 +164,4 @@ def test_kill_9_during_ingest_then_rerun_equals_an_uninterrupted_run(tmp_path, m
 
     again = subprocess.run(DOSSIER + ["ingest", str(corpus), "--json"], cwd=REPO, env=cli_env(data, **env),
                            capture_output=True, text=True, timeout=300)
-    assert json.loads(again.stdout)["counts"] == {"unchanged": 30} and json.loads(again.stdout)["embedded_chunks"] == 0
+    assert last_json(again.stdout)["counts"] == {"unchanged": 30} and last_json(again.stdout)["embedded_chunks"] == 0

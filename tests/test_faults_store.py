@@ -21,7 +21,7 @@ import pytest
 from dossier.index import lock as store_lock
 from dossier.index.errors import StoreInUse
 from dossier.index.indexer import Ingestor
-from tests.conftest import DOSSIER, REPO, SEED, SEED_MANIFEST, cli_env, serving
+from tests.conftest import DOSSIER, REPO, SEED, SEED_MANIFEST, cli_env, last_json, serving
 
 IN_USE = re.compile(r"^error: store in use by pid (\d+); use the app/API or --chroma-url$")
 
@@ -168,7 +168,7 @@ def test_cli_writers_get_a_one_line_error_while_serve_runs_and_readers_still_wor
 
     after = dossier(data, "ingest", new, "--json")
     assert after.returncode == 0, after.stderr
-    assert [r["status"] for r in json.loads(after.stdout)["results"]] == ["ingested"]
+    assert [r["status"] for r in last_json(after.stdout)["results"]] == ["ingested"]
 
 
 # --- a Chroma server shared by two data dirs -------------------------------------------------------

@@ -64,9 +64,10 @@ class CountingEmbed:
         self.real = embedder.embed
         self.calls: list[int] = []
 
-    def __call__(self, texts, batch_size=None):
+    def __call__(self, texts, batch_size=None, workers=1):
         self.calls.append(len(texts))
-        return self.real(texts, batch_size)
+        self.workers = workers
+        return self.real(texts, batch_size, workers)
 
 
 @pytest.fixture
@@ -93,7 +94,9 @@ def test_mixed_folder_reports_each_file_and_second_run_embeds_nothing(tmp_path, 
     assert len(report.failed) == len(BROKEN) + 1
     assert report.counts() == {"ingested": len(GOOD), "failed": len(BROKEN) + 1}
     n_chunks = sum(results[n].chunks for n in GOOD)
-    assert report.embedded_chunks == n_chunks == svc.catalog.chunk_count() == svc.store.count()
+    assert report.embedded_chunks + report.reused_chunks == n_chunks == svc.catalog.chunk_count() == svc.store.count()
+    stored = svc.catalog.get_chunks([c for d in svc.catalog.doc_ids() for c in svc.catalog.chunk_ids_for(d)])
+    assert report.embedded_chunks == len({c.text for c in stored.values()})  # each distinct text embedded once
     assert_store_consistent(svc)
     # every valid file is searchable, failures or not
     hits = svc.retriever.search("Who approved the single-bidder procedure?", k=3)
@@ -378,10 +381,20 @@ def test_read_ahead_is_bounded_and_every_source_is_ingested_in_order(tmp_path, m
         return real_prepare(source)
 
     ing._prepare = prepare
+    real_prepared = ing.prepared
     seen: list[tuple[int, int]] = []
-    report = ing.run([str(folder)], progress=lambda i, total, src: seen.append((i, len(started))))
+
+    def prepared(sources):
+        for i, prep in enumerate(real_prepared(sources), 1):
+            seen.append((i, len(started)))
+            yield prep
+
+    ing.prepared = prepared
+    done: list[int] = []
+    report = ing.run([str(folder)], progress=lambda i, total, src: done.append(i))
     assert report.counts() == {"ingested": 30} and report.embedded_chunks == 30
     assert [Path(r.source).name for r in report.results] == sorted(p.name for p in folder.iterdir())
+    assert done == list(range(1, 31))  # one progress call per input, as its outcome is final
     assert all(n_started <= i + 3 for i, n_started in seen), seen  # consumed i, at most 3 more in flight
     assert max(counting.calls) <= 4 + 1  # flushes of about flush_chunks
     assert_store_consistent(svc)
