@@ -9,21 +9,31 @@ export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 export DO_NOT_TRACK := 1
 
-.PHONY: setup run test ingest-demo soak bench eval fuzz audit clean
+.PHONY: setup setup-run run test ingest-demo soak bench eval fuzz audit clean
 
-setup: $(STAMP)
+# `make run` installs the runtime dependencies only; `make test` adds the test extras on top (llama.cpp,
+# compiled from source for minutes, is one of them: the product never needs it)
+RUN_STAMP := $(VENV)/.installed-run
 
-$(STAMP): pyproject.toml
+setup-run: $(RUN_STAMP)
+
+$(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	# CPU build of torch from this machine's disk first, so nothing pulls a CUDA build
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e .
 	# the ONNX embedder files (fp32 and int8), exported once from the bundled weights into .venv/var/dossier-onnx
 	$(BIN)/python -m dossier.index.onnx_embed
+	touch $(RUN_STAMP)
+
+setup: $(STAMP)
+
+$(STAMP): $(RUN_STAMP)
+	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 
-ingest-demo: setup
+ingest-demo: setup-run
 	$(BIN)/dossier ingest sources/docs --manifest sources/manifest.tsv
 
 run: ingest-demo
