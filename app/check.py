@@ -235,23 +235,28 @@ class DraftChecker:
         stems = {s for s in content_stems(sentence)}
         neutral = {s for s in stems if s not in d.slot_stems and not s.isdigit()}
         wstems = [set(content_stems(c.window)) for c in cands]
-        order = sorted(range(len(cands)), key=lambda i: -len(stems & wstems[i]))[: self.settings.candidates]
-        vecs = self._cache.vectors([sentence] + [cands[i].text for i in order])
-        sims = vecs[1:] @ vecs[0] if vecs.shape[1] > 1 else np.zeros(len(order))
+        st = self.settings
+        order = sorted(range(len(cands)), key=lambda i: -len(stems & wstems[i]))[: st.candidates]
+        coverage = {i: len(stems & wstems[i]) / max(1, len(stems)) for i in order}
+        topical = {i: len(neutral & wstems[i]) / len(neutral) if neutral else 1.0 for i in order}  # 1.0: slots only
+        # only a candidate some route could accept is embedded (the routes' coverage floors; a speed-up only)
+        viable = [i for i in order if topical[i] >= min(st.contradict_coverage, st.paraphrase_coverage)
+                  or coverage[i] >= min(st.support_coverage, st.paraphrase_support_coverage)]
+        vecs = self._cache.vectors([sentence] + [cands[i].text for i in viable])
+        sims = dict(zip(viable, vecs[1:] @ vecs[0])) if vecs.shape[1] > 1 else {}
         out = []
-        for j, i in enumerate(order):
+        for i in order:
             c = cands[i]
             pool, src = slots(c.window), slots(c.text)
             miss = missing(d, pool)
             conf = conflicts(d, src, miss)
-            topical = len(neutral & wstems[i]) / len(neutral) if neutral else 1.0  # a sentence of slots only
             own = len(stems & set(content_stems(c.text))) / max(1, len(stems))
-            coverage = len(stems & wstems[i]) / max(1, len(stems))
-            sim = max(0.0, float(sims[j]))
-            if coverage >= self.settings.clause_coverage and len(c.text.split()) > 1.5 * len(sentence.split()):
+            sim = max(0.0, float(sims.get(i, 0.0)))
+            if (i in sims and coverage[i] >= st.clause_coverage and sim < max(st.paraphrase_similarity, st.paraphrase_support_similarity)
+                    and len(c.text.split()) > 1.5 * len(sentence.split())):
                 sim = max(sim, self._clause_similarity(vecs[0], c.text))
             flips = [f for p in c.parts if p[2] != c.text for f in [_neighbour_flip(d, stems, p[2])] if f]
-            out.append(_Judged(c, sim, coverage, topical, miss, conf, own, flips, slots_only=not neutral))
+            out.append(_Judged(c, sim, coverage[i], topical[i], miss, conf, own, flips, slots_only=not neutral))
         return out
 
     def _clause_similarity(self, vec: np.ndarray, text: str) -> float:
