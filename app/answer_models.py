@@ -27,6 +27,8 @@ class Citation(BaseModel):
     end: int
     quote: str
     passage: str
+    # beyond the design's fields (#16): the ISO 639-1 language of the quoted text ("ru"), None when unknown
+    language: Optional[str] = None
 
 
 class SentenceVerdict(BaseModel):

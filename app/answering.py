@@ -296,7 +296,8 @@ def _citation(n: int, hit: Hit, span: tuple[int, int]) -> Citation:
     c = hit.chunk
     a, b = span
     return Citation(n=n, doc_id=c.doc_id, title=hit.doc.get("title", "") or "", source=hit.doc.get("url") or hit.doc.get("source", ""),
-                    chunk_id=c.chunk_id, page=c.page, start=a, end=b, quote=c.text[a - c.start:b - c.start], passage=c.text)
+                    chunk_id=c.chunk_id, page=c.page, start=a, end=b, quote=c.text[a - c.start:b - c.start], passage=c.text,
+                    language=c.language or hit.doc.get("language") or None)
 
 
 def _ms(t: float) -> float:

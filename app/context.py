@@ -48,7 +48,9 @@ def build_answerer(app: AppContext):
     embed = svc.embedder.embed
 
     def extractive():
-        return extractive_engine(s.answer)
+        from .engines.crosslingual import cross_engine  # #16: other languages; English pairs go to the engine as before
+
+        return cross_engine(extractive_engine(s.answer), s.index)
 
     def rules():
         from .engines.rules import RulesEngine

@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS chunks (
   chunk_id TEXT PRIMARY KEY,
   doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
   ord INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
-  page INTEGER, section TEXT, n_tokens INTEGER
+  page INTEGER, section TEXT, n_tokens INTEGER, language TEXT
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ord);
 CREATE INDEX IF NOT EXISTS documents_sha ON documents(sha256);
@@ -65,6 +65,9 @@ class Catalog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self.db.executescript(SCHEMA)
+        if "language" not in {r[1] for r in self.db.execute("PRAGMA table_info(chunks)")}:
+            # catalogs from before per-chunk languages (#16): their chunks read as their document's language
+            self.db.execute("ALTER TABLE chunks ADD COLUMN language TEXT")
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -130,8 +133,9 @@ class Catalog:
                 ),
             )
             db.executemany(
-                'INSERT INTO chunks(chunk_id, doc_id, ord, start, "end", page, section, n_tokens) VALUES (?,?,?,?,?,?,?,?)',
-                [(c.chunk_id, c.doc_id, c.ord, c.start, c.end, c.page, c.section, c.n_tokens) for c in chunks],
+                'INSERT INTO chunks(chunk_id, doc_id, ord, start, "end", page, section, n_tokens, language) VALUES (?,?,?,?,?,?,?,?,?)',
+                [(c.chunk_id, c.doc_id, c.ord, c.start, c.end, c.page, c.section, c.n_tokens, c.language or m.language or "")
+                 for c in chunks],
             )
             self._write_quotes(db, doc, quotes)
             self._bump(db)
@@ -219,14 +223,15 @@ class Catalog:
     def iter_chunks(self, batch: int = 10000) -> Iterator[Chunk]:
         """All chunks with their text sliced from the stored document text, in (doc, ord) order."""
         texts: dict[str, str] = {}
-        cur = self.db.execute('SELECT chunk_id, doc_id, ord, start, "end", page, section, n_tokens FROM chunks ORDER BY doc_id, ord')
+        cur = self.db.execute('SELECT c.chunk_id, c.doc_id, c.ord, c.start, c."end", c.page, c.section, c.n_tokens, '
+                              'COALESCE(c.language, d.language, \'\') FROM chunks c JOIN documents d USING (doc_id) ORDER BY c.doc_id, c.ord')
         while rows := cur.fetchmany(batch):
             for r in rows:
                 t = texts.get(r[1])
                 if t is None:
                     texts.clear()
                     t = texts[r[1]] = self.doc_text(r[1]) or ""
-                yield Chunk(r[0], r[1], r[2], r[3], r[4], t[r[3]:r[4]], r[7] or 0, r[5], r[6] or "")
+                yield Chunk(r[0], r[1], r[2], r[3], r[4], t[r[3]:r[4]], r[7] or 0, r[5], r[6] or "", r[8] or "")
 
     def get_chunks(self, chunk_ids: list[str]) -> dict[str, Chunk]:
         if not chunk_ids:
@@ -236,14 +241,33 @@ class Catalog:
         for i in range(0, len(chunk_ids), 500):
             part = chunk_ids[i : i + 500]
             rows = self.db.execute(
-                f'SELECT chunk_id, doc_id, ord, start, "end", page, section, n_tokens FROM chunks WHERE chunk_id IN ({",".join("?" * len(part))})',
+                f'SELECT c.chunk_id, c.doc_id, c.ord, c.start, c."end", c.page, c.section, c.n_tokens, COALESCE(c.language, d.language, \'\') '
+                f'FROM chunks c JOIN documents d USING (doc_id) WHERE c.chunk_id IN ({",".join("?" * len(part))})',
                 part,
             ).fetchall()
             for r in rows:
                 if r[1] not in texts:
                     texts[r[1]] = self.doc_text(r[1]) or ""
                 t = texts[r[1]]
-                out[r[0]] = Chunk(r[0], r[1], r[2], r[3], r[4], t[r[3]:r[4]], r[7] or 0, r[5], r[6] or "")
+                out[r[0]] = Chunk(r[0], r[1], r[2], r[3], r[4], t[r[3]:r[4]], r[7] or 0, r[5], r[6] or "", r[8] or "")
+        return out
+
+    def chunk_languages(self, chunk_ids: list[str]) -> dict[str, str]:
+        """chunk_id -> its language (its document's for chunks stored before per-chunk languages)."""
+        out: dict[str, str] = {}
+        for i in range(0, len(chunk_ids), 500):
+            part = chunk_ids[i:i + 500]
+            out.update((r[0], r[1] or "") for r in self.db.execute(
+                f"SELECT c.chunk_id, COALESCE(c.language, d.language) FROM chunks c JOIN documents d USING (doc_id) "
+                f"WHERE c.chunk_id IN ({','.join('?' * len(part))})", part))
+        return out
+
+    def language_counts(self) -> dict[str, dict[str, int]]:
+        """doc_id -> {language: chunks in it} (a document with chunks in several languages has several)."""
+        out: dict[str, dict[str, int]] = {}
+        for doc_id, lang, n in self.db.execute("SELECT c.doc_id, COALESCE(c.language, d.language, ''), COUNT(*) FROM chunks c "
+                                               "JOIN documents d USING (doc_id) GROUP BY 1, 2"):
+            out.setdefault(doc_id, {})[lang] = n
         return out
 
     def chunk_ids_for(self, doc_id: str) -> list[str]:

@@ -170,6 +170,9 @@ class Ingestor:
             report.results.sort(key=lambda r: order.get(r.source, -1))
             if prune and not report.interrupted:
                 report.results.extend(self.prune())
+        from .multilingual import sync_after_ingest  # #16: sentence vectors of the non-English chunks written
+
+        sync_after_ingest(svc)
         # the journal is removed only after a run that finished: a crash, kill or Ctrl-C mid-write leaves
         # it, and the next writer removes the vectors that write left behind
         for r in report.results:

@@ -39,6 +39,9 @@ class Hit:
 class Retriever:
     def __init__(self, catalog: Catalog, store: VectorStore, bm25: BM25Index, embedder: Embedder, settings: IndexSettings):
         self.catalog, self.store, self.bm25, self.embedder, self.settings = catalog, store, bm25, embedder, settings
+        from .multilingual import MultilingualIndex  # #16: the sentence vectors of non-English chunks, own collection
+
+        self.multilingual = MultilingualIndex(catalog, lambda: store, settings)
         self.last_timings: dict[str, float] = {}
 
     def search(self, query: str, k: int = 8, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
@@ -64,6 +67,9 @@ class Retriever:
         if mode in ("hybrid", "bm25"):
             sparse = self.bm25.search(query, n, doc_ids)
         t3 = time.perf_counter()
+        # #16: the multilingual collection's ranking joins the fusion (empty, and skipped, in an English-only library)
+        multi = self.multilingual.search(query, n, doc_ids) if mode in ("hybrid", "dense") else []
+        t3m = time.perf_counter()
         fused: dict[str, float] = {}
         drank = {cid: r for r, (cid, _) in enumerate(dense, 1)}
         srank = {cid: r for r, (cid, _) in enumerate(sparse, 1)}
@@ -72,6 +78,11 @@ class Retriever:
             fused[cid] = fused.get(cid, 0.0) + self.settings.dense_weight / (self.settings.rrf_k + r)
         for cid, r in srank.items():
             fused[cid] = fused.get(cid, 0.0) + self.settings.bm25_weight / (self.settings.rrf_k + r)
+        if multi:  # each ranking counted only for the pairs of languages it can read (index.multilingual.fuse)
+            from .multilingual import fuse
+
+            mrank = {cid: r for r, (cid, _) in enumerate(multi, 1)}
+            fused = fuse(query, drank, srank, mrank, self.catalog.chunk_languages(list(set(fused) | set(mrank))), self.settings)
         order = sorted(fused, key=lambda c: (-fused[c], c))
         # keep only chunks the catalog knows (vectors of interrupted writes are ignored)
         chunks = self.catalog.get_chunks(order)  # at most 2 x candidates ids
@@ -88,7 +99,9 @@ class Retriever:
                 break
         t4 = time.perf_counter()
         self.last_timings = {"embed": (t1 - t0) * 1000, "dense": (t2 - t1) * 1000, "bm25": (t3 - t2) * 1000,
-                             "fuse": (t4 - t3) * 1000, "total": (t4 - t0) * 1000}
+                             "fuse": (t4 - t3m) * 1000, "total": (t4 - t0) * 1000}
+        if multi:
+            self.last_timings["multilingual"] = (t3m - t3) * 1000
         return hits
 
     def _doc_row(self, doc_id: str) -> dict:

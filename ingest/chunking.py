@@ -9,6 +9,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from .language import chunk_language
 from .models import Chunk, Document
 from .sentences import paragraph_spans, sentence_spans, within_punkt_budget
 from .settings import IngestSettings
@@ -93,6 +94,7 @@ def chunk_document(doc: Document, settings: IngestSettings) -> list[Chunk]:
                 n_tokens=ntok,
                 page=doc.page_at(a),
                 section=_section_at(headings, a, b),
+                language=chunk_language(text[a:b], doc.meta.language),
             )
         )
     return chunks

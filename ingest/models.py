@@ -83,3 +83,4 @@ class Chunk:
     n_tokens: int
     page: int | None = None
     section: str = ""
+    language: str = ""  # ISO 639-1 of this chunk's text ("" when undecidable); usually its document's (ingest.language.chunk_language)

@@ -141,7 +141,9 @@ def test_strict_mode_drops_unsupported_and_answer_json_shape(corpus):
     assert not ans.abstained and corpus.case.who_expected in ans.answer
     data = json.loads(ans.model_dump_json())
     assert set(data) >= {"id", "question", "answer", "abstained", "engine", "citations", "sentences", "timings_ms"}
-    assert set(data["citations"][0]) == {"n", "doc_id", "title", "source", "chunk_id", "page", "start", "end", "quote", "passage"}
+    assert set(data["citations"][0]) == {"n", "doc_id", "title", "source", "chunk_id", "page", "start", "end", "quote", "passage",
+                                         "language"}
+    assert data["citations"][0]["language"] == "en"
     assert set(data["sentences"][0]) == {"text", "citations", "support", "score"}
 
 

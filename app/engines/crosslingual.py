@@ -1,0 +1,205 @@
+"""Answers across languages (#16): the extractive engine, extended to questions and passages that are not
+both English.
+
+Which signal applies to which pair of languages (question x sentence):
+
+- English x English: everything the extractive engine has (app/engines/extractive.py), unchanged: the
+  answer-sentence cross-encoder and the abstention model (both trained and fitted on English SQuAD), the
+  English stemmer's key-term coverage, the English answer-type patterns.
+- every other pair (English x Russian, Russian x English, Russian x Russian, German x English, ...): none of
+  those. The cross-encoder's vocabulary and training are English; on Russian text its logits are noise, and
+  it is never run on such a pair. What is used instead: the multilingual sentence encoder's cosine between
+  the question and each sentence (index/multilingual.py; Universal Sentence Encoder Multilingual v3, trained
+  for cross-language retrieval in 16 languages), and an answer-type check that reads any script (a number
+  question wants digits; a who question wants a name, compared across scripts through `unidecode`
+  transliteration: Кравец -> Kravets). Whether to answer is decided by a threshold fitted on the dev part
+  of the cross-language set only (eval/datasets/xlang-dev.jsonl; `app/models/crosslingual.json` records the
+  fit), never on the held-out part, and never shared with the English abstention model.
+
+An English question over a library with both English and foreign passages gets both: the extractive engine
+on the English passages, this scorer on the others; the foreign sentence is preferred only when its score
+clears the stricter `override` threshold (or the English side abstains). Quotes stay verbatim in their
+language: the answer is the source sentence itself, cited to its exact span.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from dossier.index.retrieval import Hit
+from dossier.ingest.language import question_language
+
+from ..answer_models import Draft, DraftSentence, Turn
+from ..question import DATE, NUMBER, PERSON, PERSON_NAME, analyze, split_context
+from .candidates import Emitter, Sentence, candidate_sentences
+
+CALIBRATION = Path(__file__).resolve().parents[1] / "models" / "crosslingual.json"
+_DIGIT = re.compile(r"\d")
+_CAPITALISED = re.compile(r"\b[^\W\d_][^\W_]{2,}", re.U)
+
+
+@dataclass
+class CrossCalibration:
+    threshold: float = 0.30  # answer when the best cross-language sentence scores at least this
+    override: float = 0.40  # ... and prefer it over an English answer to an English question at this or above
+    type_weight: float = 0.05  # added when the sentence holds a fact of the asked-for kind
+    name_weight: float = 0.05  # added when a name of the question occurs in the sentence (across scripts)
+    fitted_on: str = "defaults (not fitted)"
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> "CrossCalibration":
+        p = path or CALIBRATION
+        if not p.exists():
+            return cls()
+        data = json.loads(p.read_text(encoding="utf-8"))
+        known = {k: data[k] for k in ("threshold", "override", "type_weight", "name_weight", "fitted_on") if k in data}
+        return cls(**known, extra={k: v for k, v in data.items() if k not in known})
+
+
+def passage_language(h: Hit) -> str:
+    """A retrieved passage's language: its chunk's, else its document's ("" when undecided)."""
+    return h.chunk.language or str((h.doc or {}).get("language") or "")
+
+
+def translit(text: str) -> str:
+    """Latin transliteration, lower-cased (unidecode: Кравец -> kravets, Wärme -> warme)."""
+    from unidecode import unidecode
+
+    return unidecode(text).lower()
+
+
+def name_match(question: str, sentence: str) -> float:
+    """1 when a capitalised word of the question (past its first word) occurs in the sentence, compared in
+    transliteration and by its first five letters (Russian case endings: Кравца / Кравец)."""
+    words = [w for w in _CAPITALISED.findall(question)[1:] if w[0].isupper()]
+    if not words:
+        return 0.0
+    sent = translit(sentence)
+    return float(any(translit(w)[:5] in sent for w in words))
+
+
+def type_match(qtype: str, sentence: str) -> float:
+    """1 when the sentence holds a fact of the kind asked for, in any script: digits for how-many/how-much/when,
+    a capitalised word past the first for who; 1 for other questions."""
+    if qtype in (NUMBER, DATE):
+        return float(bool(_DIGIT.search(sentence)))
+    if qtype in (PERSON, PERSON_NAME):
+        return float(len(_CAPITALISED.findall(sentence)) > 1)
+    return 1.0
+
+
+@dataclass
+class CrossScored:
+    sent: Sentence
+    similarity: float
+    score: float
+
+
+class CrossLingualEngine:
+    """Wraps the extractive engine (same name, same interface); English-only retrievals go straight to it."""
+
+    name = "extractive"
+    decomposes = True
+
+    def __init__(self, base, encoder, calibration: CrossCalibration | None = None):
+        self.base = base
+        self.encoder = encoder  # index.multilingual.MultilingualEncoder (shared with retrieval)
+        self.cal = calibration or CrossCalibration.load()
+
+    def __getattr__(self, item):  # everything else the pipeline asks of the extractive engine
+        if item == "base":
+            raise AttributeError(item)
+        return getattr(self.base, item)
+
+    def condense(self, question: str, history: list[Turn]) -> str:
+        return self.base.condense(question, history)
+
+    def draft_stream(self, question: str, passages: list[Hit]) -> Iterator[str | Draft]:
+        yield self.draft(question, passages)
+
+    def draft(self, question: str, passages: list[Hit]) -> Draft:
+        asked, _ = split_context(question)
+        qlang = question_language(asked)
+        english = [i for i, h in enumerate(passages) if qlang == "en" and passage_language(h) == "en"]
+        if len(english) == len(passages):
+            return self.base.draft(question, passages)  # an English question over English passages: as before
+        cross = self.rank(asked, passages, set(english))
+        best = cross[0] if cross else None
+        en = _remap(self.base.draft(question, [passages[i] for i in english]), english) if english else None
+        if en is not None and not en.abstained and (best is None or best.score < self.cal.override):
+            return en
+        if best is not None and best.score >= self.cal.threshold:
+            return self._answer(best, qlang)
+        if en is not None and not en.abstained:
+            return en
+        score = best.score if best else 0.0
+        return Draft(abstained=True, confidence=_confidence(score, self.cal.threshold),
+                     reason=f"no passage sentence answers this across languages with enough confidence "
+                            f"({score:.2f} < {self.cal.threshold:.2f}, multilingual similarity)")
+
+    def rank(self, asked: str, passages: list[Hit], skip: set[int]) -> list[CrossScored]:
+        """Candidate sentences of the passages not in `skip`, scored for the question across languages, best first."""
+        cands = [c for c in candidate_sentences(passages) if (c.passage - 1) not in skip and not c.text.rstrip().endswith("?")]
+        if not cands:
+            return []
+        qtype = analyze(asked).qtype if question_language(asked) == "en" else _qtype_any(asked)
+        sims = self.encoder.similarities(asked, [c.text for c in cands])
+        out = []
+        for c, sim in zip(cands, sims):
+            score = float(sim) + self.cal.type_weight * type_match(qtype, c.text) + self.cal.name_weight * name_match(asked, c.text)
+            out.append(CrossScored(c, float(sim), score))
+        out.sort(key=lambda s: (-s.score, s.sent.passage, s.sent.start))
+        return out
+
+    def _answer(self, best: CrossScored, qlang: str) -> Draft:
+        emitter = Emitter()
+        s = best.sent
+        emitter.emit(s.hit.chunk.doc_id, s.start, s.end, s.text, s.passage)
+        return Draft(sentences=emitter.sentences, confidence=_confidence(best.score, self.cal.threshold))
+
+
+# question words of the languages the eval covers, for the answer type of a question not in English
+_NUMBER_WORDS = re.compile(r"^(сколько|как много|на каком расстоянии|какую сумму|за какую сумму|ile|jak długo|"
+                           r"wie viele|wie viel|wie hoch|wie lange|wie weit)\b", re.I)
+_DATE_WORDS = re.compile(r"^(когда|с какого|в каком году|kiedy|wann|seit wann)\b", re.I)
+_WHO_WORDS = re.compile(r"^(кто|kto|wer)\b", re.I)
+
+
+def _qtype_any(asked: str) -> str:
+    q = asked.strip()
+    if _NUMBER_WORDS.search(q):
+        return NUMBER
+    if _DATE_WORDS.search(q):
+        return DATE
+    if _WHO_WORDS.search(q):
+        return PERSON
+    return ""
+
+
+def _confidence(score: float, threshold: float) -> float:
+    """0.5 at the threshold, rising with the margin above it (a logistic of the margin, scale 0.05)."""
+    return 1.0 / (1.0 + math.exp(-(score - threshold) / 0.05))
+
+
+def _remap(draft: Draft, positions: list[int]) -> Draft:
+    """A draft made from a subset of the passages, its citations renumbered to the full list."""
+    for s in draft.sentences:
+        s.cites = [positions[c - 1] + 1 for c in s.cites if 0 < c <= len(positions)]
+    return draft
+
+
+def cross_engine(base, settings) -> object:
+    """The extractive engine wrapped for other languages unless multilingual retrieval is off."""
+    if getattr(settings, "multilingual", "foreign") == "off":
+        return base
+    from dossier.index.multilingual import shared_encoder
+
+    return CrossLingualEngine(base, shared_encoder(1))
+
+
+__all__ = ["CrossLingualEngine", "CrossCalibration", "cross_engine", "DraftSentence"]

@@ -1,0 +1,116 @@
+"""Fit the cross-language answer thresholds (#16) on xlang-dev only, never on xlang-heldout.
+
+    python -m dossier.eval.fit_crosslingual [--store DIR] [--out app/models/crosslingual.json]
+
+Every dev question is retrieved once (k from settings, multilingual indexing of every document, as the
+held-out figures are run); the English engine's draft on the English passages and the multilingual scores
+of the other passages' sentences are kept; then a grid over (threshold, override, type_weight, name_weight)
+picks the setting with the most right outcomes (an answerable question answered with its answer keys, an
+unanswerable one abstained), ties to the simplest (smallest weights, then the highest thresholds). The
+calibration file records the grid's best figures on dev and what it was fitted on.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+from pathlib import Path
+
+from .dataset import load_corpus, load_dataset, corpus_path_for
+from .metrics import answer_correct
+
+DEV = Path(__file__).resolve().parent / "datasets" / "xlang-dev.jsonl"
+
+
+def collect(store: Path | None, work: Path) -> list[dict]:
+    """Per dev question: the English draft's outcome and every cross-language candidate's features."""
+    from dossier.app.context import AppContext, extractive_engine
+    from dossier.app.engines.crosslingual import (CrossCalibration, CrossLingualEngine, _qtype_any, name_match, passage_language,
+                                                  type_match)
+    from dossier.app.question import analyze
+    from dossier.app.settings import DossierSettings
+    from dossier.index.multilingual import shared_encoder
+    from dossier.ingest.language import question_language
+
+    from .runner import prepare_store
+
+    settings = DossierSettings()
+    settings.index.multilingual = "all"
+    settings.data_dir = store or work / "store"
+    settings.chroma_url = ""
+    app = AppContext(settings)
+    svc = app.index
+    if store is None:
+        prepare_store(load_corpus(corpus_path_for(DEV)), svc, ingest=True)
+    base = extractive_engine(settings.answer)
+    eng = CrossLingualEngine(base, shared_encoder(1), CrossCalibration(type_weight=0.0, name_weight=0.0))
+    rows = []
+    for item in load_dataset(DEV):
+        q = item.question
+        passages = svc.retriever.search(q, k=settings.answer.k)
+        qlang = question_language(q)
+        english = [i for i, h in enumerate(passages) if qlang == "en" and passage_language(h) == "en"]
+        en = base.draft(q, [passages[i] for i in english]) if english else None
+        qtype = analyze(q).qtype if qlang == "en" else _qtype_any(q)
+        cands = [{"sim": c.similarity, "type": type_match(qtype, c.sent.text), "name": name_match(q, c.sent.text),
+                  "correct": bool(answer_correct(c.sent.text, item.answer_keys)) if item.answerable else False}
+                 for c in eng.rank(q, passages, set(english))]
+        rows.append({"id": item.id, "answerable": item.answerable, "pair": item.tags[0],
+                     "en": None if en is None else {"abstained": en.abstained,
+                                                    "correct": bool(not en.abstained and item.answerable and answer_correct(
+                                                        " ".join(s.text for s in en.sentences), item.answer_keys))},
+                     "cands": cands})
+    return rows
+
+
+def outcome(row: dict, threshold: float, override: float, tw: float, nw: float) -> bool:
+    """Whether the engine's decision under these settings is right for this question (as CrossLingualEngine.draft)."""
+    scored = sorted(((c["sim"] + tw * c["type"] + nw * c["name"], c["correct"]) for c in row["cands"]), key=lambda x: -x[0])
+    best = scored[0] if scored else None
+    en = row["en"]
+    if en is not None and not en["abstained"] and (best is None or best[0] < override):
+        return en["correct"]
+    if best is not None and best[0] >= threshold:
+        return row["answerable"] and best[1]
+    if en is not None and not en["abstained"]:
+        return en["correct"]
+    return not row["answerable"]
+
+
+def grid(rows: list[dict]) -> dict:
+    ths = [round(0.15 + 0.01 * i, 2) for i in range(36)]
+    best = None
+    for tw, nw in itertools.product((0.0, 0.05, 0.1), (0.0, 0.05, 0.1)):
+        for t in ths:
+            for o in [x for x in ths if x >= t] + [9.0]:
+                right = sum(outcome(r, t, o, tw, nw) for r in rows)
+                key = (right, -(tw + nw), t, o)
+                if best is None or key > best[0]:
+                    best = (key, {"threshold": t, "override": o, "type_weight": tw, "name_weight": nw, "right": right})
+    return best[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--store", type=Path, default=None, help="an existing store of the xlang corpus (multilingual=all)")
+    ap.add_argument("--work", type=Path, default=Path("eval/runs/xlang-fit"))
+    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--rows", type=Path, default=None, help="also write the collected rows here")
+    a = ap.parse_args(argv)
+    rows = collect(a.store, a.work)
+    if a.rows:
+        a.rows.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    fit = grid(rows)
+    out = {**{k: fit[k] for k in ("threshold", "override", "type_weight", "name_weight")},
+           "fitted_on": f"eval/datasets/xlang-dev.jsonl ({len(rows)} questions; xlang-heldout never used)",
+           "dev_right": f"{fit['right']}/{len(rows)}",
+           "how": "python -m dossier.eval.fit_crosslingual (grid; most right outcomes, ties to the smallest weights and highest thresholds)"}
+    from dossier.app.engines.crosslingual import CALIBRATION
+
+    (a.out or CALIBRATION).write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
