@@ -119,12 +119,12 @@ class ReusedVectors:
         self.done = 0
         self.real_embedded = 0
 
-    def __call__(self, texts, batch_size=None):
+    def __call__(self, texts, batch_size=None, workers=1):
         np = self.np
         out = []
         n_real = max(0, min(len(texts), self.real - self.done))
         if n_real:
-            vecs = np.asarray(self.embed(list(texts[:n_real]), batch_size), dtype=np.float32)
+            vecs = np.asarray(self.embed(list(texts[:n_real]), batch_size, workers), dtype=np.float32)
             self.base = vecs if self.base is None else np.vstack([self.base, vecs])
             self.real_embedded += n_real
             out.extend(vecs.tolist())

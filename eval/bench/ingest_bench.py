@@ -136,7 +136,7 @@ def dossier_ingest(svc, corpus: Path, inputs: list[str], flush: int) -> dict:
         indexer_mod.extract_quotes = real_extract
     wall, cpu = _since(c)
     counts = rep.counts()
-    n = rep.embedded_chunks
+    n = rep.embedded_chunks + rep.reused_chunks  # chunks stored; `reused` came from the vector cache (repeated texts)
     # per-flush end-to-end throughput: chunks of each flush over the time since the previous flush ended
     windows, prev = [], c[0]
     for end, k in embed_m.ends:
@@ -149,7 +149,7 @@ def dossier_ingest(svc, corpus: Path, inputs: list[str], flush: int) -> dict:
     per_flush = [k / dt for k, dt in windows if dt > 0 and k]
     return {
         "documents": sum(v for s, v in counts.items() if s in ("ingested", "replaced")),
-        "counts": counts, "failed": len(rep.failed), "chunks": n,
+        "counts": counts, "failed": len(rep.failed), "chunks": n, "embedded": rep.embedded_chunks, "reused": rep.reused_chunks,
         "seconds": round(wall, 3), "report_seconds": round(rep.seconds, 3), "cpu_seconds": round(cpu, 3),
         "chunks_per_s": round(n / wall, 3) if wall else None,
         "chunks_per_cpu_s": round(n / cpu, 3) if cpu else None,
@@ -172,13 +172,14 @@ def dossier_ingest(svc, corpus: Path, inputs: list[str], flush: int) -> dict:
     }
 
 
-def raw_embed(embedder, slices: list[list[str]]) -> dict:
-    """Embedder.embed on each slice (the pipeline's flush size, the configured batch size)."""
+def raw_embed(embedder, slices: list[list[str]], workers: int = 1) -> dict:
+    """Embedder.embed on each slice (the pipeline's flush size, the configured batch size, the pipeline's
+    number of embedding workers)."""
     rates, total_n = [], 0
     c = _clock()
     for s in slices:
         t = time.perf_counter()
-        embedder.embed(s)
+        embedder.embed(s, workers=workers)
         dt = time.perf_counter() - t
         rates.append(len(s) / dt)
         total_n += len(s)
@@ -286,8 +287,13 @@ def run_ingest_bench(corpus: Path, work: Path, *, store_dir: Path | None = None,
     chosen = slices[::every]  # raw_fraction < 1: an evenly spread sample of the same slices
     even, odd = chosen[0::2], chosen[1::2]
 
-    log(f"ingest: raw embedder, first half ({sum(map(len, even))} chunks)")
-    raw_a = raw_embed(svc.embedder, even)
+    from dossier.index.embedder import resolve_workers
+
+    workers = resolve_workers(svc.index_settings.ingest_workers)
+    out["ingest_workers"] = workers
+    out["embedder_cores"] = _cores(svc.embedder, texts, workers, log)
+    log(f"ingest: raw embedder, first half ({sum(map(len, even))} chunks, {workers} workers)")
+    raw_a = raw_embed(svc.embedder, even, workers)
 
     log(f"ingest: dossier Ingestor on {len(files)} documents")
     ours = dossier_ingest(svc, corpus, [str(corpus / "docs")], flush)
@@ -305,7 +311,7 @@ def run_ingest_bench(corpus: Path, work: Path, *, store_dir: Path | None = None,
         out["llama_index_route"] = {"skipped": why_not}
 
     log(f"ingest: raw embedder, second half ({sum(map(len, odd))} chunks)")
-    raw_b = raw_embed(svc.embedder, odd)
+    raw_b = raw_embed(svc.embedder, odd, workers)
     out["raw_embedder"] = _raw_result(raw_a, raw_b, texts=texts, slices=slices, every=every, batch=batch)
     out["pipeline_vs_raw"] = ratio(ours["chunks_per_s"], out["raw_embedder"]["chunks_per_s"])
     out["pipeline_vs_raw_cpu"] = ratio(ours["chunks_per_cpu_s"], out["raw_embedder"]["chunks_per_cpu_s"])
@@ -381,6 +387,21 @@ def _first_files(files: list[Path], settings, max_chunks: int) -> list[Path]:
         sub.append(f)
         n += k
     return sub
+
+
+def _cores(embedder, texts: list[str], workers: int, log: Log, sample: int = 512) -> dict:
+    """The raw embedder on one core and on `workers` (the ingest's default: every core), same texts, twice
+    each in alternation (1, N, 1, N) so drift in the machine's load falls on both."""
+    part = texts[:: max(1, len(texts) // sample)][:sample]
+    log(f"ingest: raw embedder on 1 and {workers} workers ({len(part)} texts, alternating)")
+    runs: dict[int, list[float]] = {1: [], workers: []}
+    for w in (1, workers, 1, workers):
+        t = time.perf_counter()
+        embedder.embed(part, workers=w)
+        runs[w].append(len(part) / (time.perf_counter() - t))
+    one, many = sum(runs[1]) / len(runs[1]), sum(runs[workers]) / len(runs[workers])
+    return {"texts": len(part), "workers": workers, "one_worker_chunks_per_s": round(one, 2),
+            "all_workers_chunks_per_s": round(many, 2), "speedup": round(many / one, 3) if one else None}
 
 
 def _raw_result(raw_a: dict, raw_b: dict, *, texts: list[str], slices: list[list[str]], every: int, batch: int) -> dict:
