@@ -44,6 +44,7 @@ def collect(store: Path | None, work: Path) -> list[dict]:
         prepare_store(load_corpus(corpus_path_for(DEV)), svc, ingest=True)
     base = extractive_engine(settings.answer)
     eng = CrossLingualEngine(base, shared_encoder(1), CrossCalibration(type_weight=0.0, name_weight=0.0))
+    eng.fit_mode = True
     rows = []
     for item in load_dataset(DEV):
         q = item.question
@@ -52,7 +53,7 @@ def collect(store: Path | None, work: Path) -> list[dict]:
         english = [i for i, h in enumerate(passages) if qlang == "en" and passage_language(h) == "en"]
         en = base.draft(q, [passages[i] for i in english]) if english else None
         qtype = analyze(q).qtype if qlang == "en" else _qtype_any(q)
-        cands = [{"sim": c.similarity, "type": type_match(qtype, c.sent.text), "name": name_match(q, c.sent.text),
+        cands = [{"sim": c.similarity, "cov": c.coverage, "type": type_match(qtype, c.sent.text), "name": name_match(q, c.sent.text),
                   "correct": bool(answer_correct(c.sent.text, item.answer_keys)) if item.answerable else False}
                  for c in eng.rank(q, passages, set(english))]
         rows.append({"id": item.id, "answerable": item.answerable, "pair": item.tags[0],
@@ -63,9 +64,10 @@ def collect(store: Path | None, work: Path) -> list[dict]:
     return rows
 
 
-def outcome(row: dict, threshold: float, override: float, tw: float, nw: float) -> bool:
+def outcome(row: dict, threshold: float, override: float, tw: float, nw: float, cw: float = 0.0) -> bool:
     """Whether the engine's decision under these settings is right for this question (as CrossLingualEngine.draft)."""
-    scored = sorted(((c["sim"] + tw * c["type"] + nw * c["name"], c["correct"]) for c in row["cands"]), key=lambda x: -x[0])
+    scored = sorted(((c["sim"] + tw * c["type"] + nw * c["name"] + cw * c["cov"], c["correct"]) for c in row["cands"]),
+                    key=lambda x: -x[0])
     best = scored[0] if scored else None
     en = row["en"]
     if en is not None and not en["abstained"] and (best is None or best[0] < override):
@@ -78,15 +80,16 @@ def outcome(row: dict, threshold: float, override: float, tw: float, nw: float) 
 
 
 def grid(rows: list[dict]) -> dict:
-    ths = [round(0.15 + 0.01 * i, 2) for i in range(36)]
     best = None
-    for tw, nw in itertools.product((0.0, 0.05, 0.1), (0.0, 0.05, 0.1)):
+    for tw, nw, cw in itertools.product((0.0, 0.05, 0.1), (0.0, 0.05, 0.1), (0.0, 0.5, 1.0)):
+        ths = [round(0.15 + cw * 0.55 + 0.01 * i, 2) for i in range(40)]
         for t in ths:
             for o in [x for x in ths if x >= t] + [9.0]:
-                right = sum(outcome(r, t, o, tw, nw) for r in rows)
-                key = (right, -(tw + nw), t, o)
+                right = sum(outcome(r, t, o, tw, nw, cw) for r in rows)
+                key = (right, -(tw + nw + cw), t, o)
                 if best is None or key > best[0]:
-                    best = (key, {"threshold": t, "override": o, "type_weight": tw, "name_weight": nw, "right": right})
+                    best = (key, {"threshold": t, "override": o, "type_weight": tw, "name_weight": nw, "coverage_weight": cw,
+                                  "right": right})
     return best[1]
 
 
@@ -101,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.rows:
         a.rows.write_text("".join(json.dumps(r) + "\n" for r in rows))
     fit = grid(rows)
-    out = {**{k: fit[k] for k in ("threshold", "override", "type_weight", "name_weight")},
+    out = {**{k: fit[k] for k in ("threshold", "override", "type_weight", "name_weight", "coverage_weight")},
            "fitted_on": f"eval/datasets/xlang-dev.jsonl ({len(rows)} questions; xlang-heldout never used)",
            "dev_right": f"{fit['right']}/{len(rows)}",
            "how": "python -m dossier.eval.fit_crosslingual (grid; most right outcomes, ties to the smallest weights and highest thresholds)"}

@@ -48,6 +48,7 @@ class CrossCalibration:
     override: float = 0.40  # ... and prefer it over an English answer to an English question at this or above
     type_weight: float = 0.05  # added when the sentence holds a fact of the asked-for kind
     name_weight: float = 0.05  # added when a name of the question occurs in the sentence (across scripts)
+    coverage_weight: float = 0.0  # times the question words' soft coverage by the sentence's words (word vectors)
     fitted_on: str = "defaults (not fitted)"
     extra: dict = field(default_factory=dict)
 
@@ -57,7 +58,8 @@ class CrossCalibration:
         if not p.exists():
             return cls()
         data = json.loads(p.read_text(encoding="utf-8"))
-        known = {k: data[k] for k in ("threshold", "override", "type_weight", "name_weight", "fitted_on") if k in data}
+        known = {k: data[k] for k in ("threshold", "override", "type_weight", "name_weight", "coverage_weight", "fitted_on")
+                 if k in data}
         return cls(**known, extra={k: v for k, v in data.items() if k not in known})
 
 
@@ -93,11 +95,44 @@ def type_match(qtype: str, sentence: str) -> float:
     return 1.0
 
 
+_WORD = re.compile(r"[^\W_]{3,}", re.U)
+# English question words carry no content (the other languages' are mostly under three letters or rare in sources)
+_QSTOP = frozenset("what which when where who whom whose how many much does did is are was were the of in on at to for from "
+                   "by with and or about as that this these those its their his her been has have had can could".split())
+
+
+class WordVectors:
+    """Multilingual vectors of single words, cached (a bounded dict: the sources' vocabulary repeats)."""
+
+    def __init__(self, encoder, max_items: int = 50_000):
+        self.encoder, self.max_items = encoder, max_items
+        self._cache: dict[str, object] = {}
+
+    def __call__(self, words: list[str]):
+        import numpy as np
+
+        new = [w for w in dict.fromkeys(words) if w not in self._cache]
+        if new:
+            if len(self._cache) + len(new) > self.max_items:
+                self._cache.clear()
+            self._cache.update(zip(new, self.encoder.encode(new)))
+        return np.array([self._cache[w] for w in words]) if words else np.zeros((0, 512), dtype=np.float32)
+
+
+def soft_coverage(qvecs, svecs) -> float:
+    """Mean over the question's words of the closest sentence word's cosine (a cross-language analogue of the
+    English engine's key-term coverage: 'cameras' finds 'камер', 'towers' finds 'вышках')."""
+    if not len(qvecs) or not len(svecs):
+        return 0.0
+    return float((qvecs @ svecs.T).max(axis=1).clip(0).mean())
+
+
 @dataclass
 class CrossScored:
     sent: Sentence
     similarity: float
     score: float
+    coverage: float = 0.0
 
 
 class CrossLingualEngine:
@@ -105,11 +140,13 @@ class CrossLingualEngine:
 
     name = "extractive"
     decomposes = True
+    fit_mode = False  # eval/fit_crosslingual.py: compute every feature whatever its weight
 
     def __init__(self, base, encoder, calibration: CrossCalibration | None = None):
         self.base = base
         self.encoder = encoder  # index.multilingual.MultilingualEncoder (shared with retrieval)
         self.cal = calibration or CrossCalibration.load()
+        self.words = WordVectors(encoder)
 
     def __getattr__(self, item):  # everything else the pipeline asks of the extractive engine
         if item == "base":
@@ -149,10 +186,14 @@ class CrossLingualEngine:
             return []
         qtype = analyze(asked).qtype if question_language(asked) == "en" else _qtype_any(asked)
         sims = self.encoder.similarities(asked, [c.text for c in cands])
+        qw = [w for w in _WORD.findall(asked.lower()) if w not in _QSTOP]
+        qv = self.words(qw) if self.cal.coverage_weight or self.fit_mode else None
         out = []
         for c, sim in zip(cands, sims):
-            score = float(sim) + self.cal.type_weight * type_match(qtype, c.text) + self.cal.name_weight * name_match(asked, c.text)
-            out.append(CrossScored(c, float(sim), score))
+            cov = soft_coverage(qv, self.words(list(dict.fromkeys(_WORD.findall(c.text.lower()))))) if qv is not None else 0.0
+            score = (float(sim) + self.cal.type_weight * type_match(qtype, c.text) + self.cal.name_weight * name_match(asked, c.text)
+                     + self.cal.coverage_weight * cov)
+            out.append(CrossScored(c, float(sim), score, cov))
         out.sort(key=lambda s: (-s.score, s.sent.passage, s.sent.start))
         return out
 
