@@ -540,6 +540,23 @@ def check_cmd(
     _finish(result, out, name, t0)
 
 
+@bench_app.command("folder")
+def folder_cmd(
+    work: Path = typer.Option(DEFAULT_WORK / "folder", "--work", help="Scratch folder (wiped first)."),
+    pdf_pages: int = typer.Option(2000, "--pdf-pages", min=1, help="Pages of the generated PDF."),
+    out: Path = typer.Option(DEFAULT_OUT, "--out"),
+    name: str = typer.Option("folder", "--name"),
+):
+    """`dossier ingest` as a user meets it: 16 mixed and hostile files plus a 10 MB single-line file, a
+    2,000-page PDF, and a 500-chunk document edited in one paragraph (time, peak memory, re-embedded share)."""
+    from .folder_bench import run_folder_bench
+
+    t0 = time.perf_counter()
+    result = _new_result(_command())
+    result["folder"] = run_folder_bench(work, log=_log, pdf_pages=pdf_pages)
+    _finish(result, out, name, t0)
+
+
 def _auto_notes(result: dict) -> list[str]:
     notes = []
     ing = result.get("ingest") or {}
