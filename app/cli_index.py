@@ -167,6 +167,7 @@ def search(
 ):
     """Ranked chunks for a query (hybrid dense + BM25), with document, page, offsets and score."""
     from dossier.index.retrieval import Filters
+    from dossier.ingest.language import language_name
     from dossier.ingest.manifest import normalize_date
 
     if mode not in ("hybrid", "dense", "bm25"):
@@ -186,7 +187,8 @@ def search(
     for i, h in enumerate(hits, 1):
         page = f", p. {h.chunk.page}" if h.chunk.page else ""
         out.print(f"[bold]{i}. {_plain(h.doc.get('title') or h.chunk.doc_id)}[/bold]{page}  "
-                  f"[dim]{h.chunk.chunk_id}  [{h.chunk.start}:{h.chunk.end}]  score {h.score:.4f}[/dim]")
+                  f"[dim]{h.chunk.chunk_id}  [{h.chunk.start}:{h.chunk.end}]  score {h.score:.4f}"
+                  f"{'  ' + language_name(h.chunk.language) if h.chunk.language != 'en' else ''}[/dim]")
         out.print(f"   {snippet(h.chunk.text, query)}\n", markup=False)
     return 0
 
@@ -228,13 +230,17 @@ def hit_json(h, rank: int) -> dict:
             "publisher": h.doc.get("publisher", ""), "date": h.doc.get("date", ""), "kind": h.doc.get("kind", ""),
             "source": h.doc.get("url") or h.doc.get("source", ""), "page": c.page, "section": c.section,
             "start": c.start, "end": c.end, "score": round(h.score, 6), "dense_rank": h.dense_rank,
-            "bm25_rank": h.bm25_rank, "text": c.text}
+            "bm25_rank": h.bm25_rank, "language": c.language, "text": c.text}
 
 
 @commands.command()
 def sources(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")):
     """The documents in the store with their metadata and chunk counts."""
-    docs = ctx_of(ctx).index.catalog.documents()
+    catalog = ctx_of(ctx).index.catalog
+    docs = catalog.documents()
+    langs = catalog.language_counts()  # #16: chunks per language (a quoted Russian statement in an English article)
+    for d in docs:
+        d["chunk_languages"] = langs.get(d["doc_id"], {})
     if as_json:
         emit_json({"documents": docs})
         return 0
@@ -243,10 +249,10 @@ def sources(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", he
         return 0
     # doc_ids are what `search --doc` and `remove` take: never wrapped, so they can be copied whole
     table = Table(Column("doc_id", no_wrap=True), Column("kind", no_wrap=True), Column("date", no_wrap=True), "title",
-                  "publisher", Column("chunks", no_wrap=True, justify="right"), "source")
+                  "publisher", Column("language", no_wrap=True), Column("chunks", no_wrap=True, justify="right"), "source")
     for d in docs:
         table.add_row(*(_plain(x) for x in (d["doc_id"], d["kind"] or "", d["date"] or "", (d["title"] or "")[:60],
-                                            (d["publisher"] or "")[:30], str(d["n_chunks"]), d["url"] or d["source"])))
+                                            (d["publisher"] or "")[:30], _languages(d), str(d["n_chunks"]), d["url"] or d["source"])))
     out.print(table)
     return 0
 
@@ -270,3 +276,12 @@ def repair(ctx: typer.Context):
     n = ctx_of(ctx).index.repair()
     out.print(f"removed vectors of {n} orphaned document(s)")
     return 0
+
+
+def _languages(d: dict) -> str:
+    """'ru' for a Russian document; 'en, ru (2)' for one with chunks in several languages; '?' when undecided."""
+    counts = d.get("chunk_languages") or {}
+    if len(counts) <= 1:
+        return (d.get("language") or next(iter(counts), "")) or "?"
+    main = d.get("language") or max(counts, key=counts.get)
+    return ", ".join([main] + [f"{k or '?'} ({n})" for k, n in sorted(counts.items()) if k != main])

@@ -37,6 +37,10 @@ def _footnote(label: int, c: Citation, doc: Mapping | None) -> str:
             meta.append(md_escape(str(doc[key])))
     if c.page:
         meta.append(f"p. {c.page}")
+    if c.language and c.language != "en":  # #16: the quote stays in its language, which is named
+        from dossier.ingest.language import language_name
+
+        meta.append(f"in {language_name(c.language)}")
     parts.append(", ".join(meta))
     where = doc.get("url") or c.source or doc.get("source") or ""
     if where:

@@ -42,6 +42,7 @@ class _Passage:
     stems: frozenset
     numbers: frozenset
     words: frozenset  # folded words and name tokens
+    translit: frozenset  # non-Latin words in Latin letters and their 4-letter stems (names across scripts, #16)
     sentences: tuple
     negation: bool
 
@@ -57,11 +58,49 @@ def _prep(passage: str) -> _Passage:
     return _Passage(
         folded=" ".join(fold(passage).split()),
         stems=frozenset(content_stems(passage)),
-        numbers=frozenset(numbers(passage)),
+        numbers=frozenset(numbers(passage) | (set() if passage.isascii() else _numbers_other_locales(passage))),
         words=frozenset(name_tokens(passage) | {fold(w) for w in re.findall(r"[^\W_]+", passage)}),
+        translit=frozenset(_transliterated(passage)),
         sentences=tuple(passage[a:b] for a, b in spans) or (passage,),
         negation=has_negation(passage),
     )
+
+
+def _transliterated(passage: str) -> set[str]:
+    """The passage's non-Latin words in Latin letters (unidecode), so a name in an English sentence is found in a
+    Russian source across scripts: Кравец -> kravets; also their first four letters, for case endings (Кравца ->
+    kravtsa, krav). Empty for a passage that is all ASCII (no cost on English sources)."""
+    if passage.isascii():
+        return set()
+    from unidecode import unidecode
+
+    out: set[str] = set()
+    for w in re.findall(r"[^\W\d_]+", passage):
+        if not w.isascii():
+            t = fold(unidecode(w)).replace("'", "")
+            out.update((t, t[:4]) if len(t) > 4 else (t,))
+    return out
+
+
+_LOCALE_NUMBER = re.compile(r"(?<![\d,.])(\d{1,3}(?:[ \u00a0\u202f.]\d{3})+|\d+,\d+|\d+)(?![\d])(?:\s*([^\W\d_]+))?")
+_SCALE = (("milliard", 1e9), ("miliard", 1e9), ("млрд", 1e9), ("миллиард", 1e9), ("million", 1e6), ("milion", 1e6),
+          ("миллион", 1e6), ("млн", 1e6), ("tausend", 1e3), ("tysi", 1e3), ("тысяч", 1e3))
+
+
+def _numbers_other_locales(passage: str) -> set[float]:
+    """Values written the Russian, German or Polish way, added to a non-ASCII passage's numbers (#16): a space, no-
+    break space or point between thousands ("98 000", "1.240.000"), a decimal comma ("1,9"), and a scale word
+    after it ("1,9 миллиона" = 1.9 million). Only adds values: an English source's checks are unchanged."""
+    out: set[float] = set()
+    for m in _LOCALE_NUMBER.finditer(passage):
+        raw, word = m.group(1), (m.group(2) or "").lower()
+        try:
+            v = float(raw.replace(",", ".")) if "," in raw else float(re.sub(r"[ \u00a0\u202f.]", "", raw))
+        except ValueError:
+            continue
+        out.add(v)
+        out.update(v * f for stem, f in _SCALE if word.startswith(stem))
+    return out
 
 
 def strip_markers(text: str) -> str:
@@ -96,7 +135,8 @@ class Verifier:
         coverage = (sum(1 for s in stems if s in pstems) / len(stems)) if stems else 0.0
         missing_numbers = sorted(numbers(sentence) - set().union(*(p.numbers for p in preps)))
         pwords = set().union(*(p.words for p in preps))
-        missing_names = sorted(t for t in name_tokens(sentence) if t not in pwords)
+        ptrans = set().union(*(p.translit for p in preps))
+        missing_names = sorted(t for t in name_tokens(sentence) if t not in pwords and t not in ptrans and t[:4] not in ptrans)
         psents = [s for p in preps for s in p.sentences]
         similarity, best = 0.0, psents[0]
         if self.embed is not None:

@@ -88,10 +88,11 @@ _LINK = ('{% if url %}<a class="orig" href="{{ where }}" target="_blank" rel="no
 _CARD = (
     '<div class="src-card{% if closest %} closest{% endif %}" id="{{ id }}">'
     '<div class="src-head"><span class="src-n">[{{ c.n }}]</span> <span class="src-title">{{ title }}</span>'
+    '{% if lang %}<span class="badge lang" title="Language of the quoted text: quoted as written, not translated">{{ lang }}</span>{% endif %}'
     '{% if closest %}<span class="badge closest">closest passage — not an answer</span>{% endif %}</div>'
     '<div class="src-meta">{{ meta|join(" · ") }}</div>'
     '<div class="src-where">{{ link }}</div>'
-    '<blockquote class="src-passage">{{ body }}</blockquote>'
+    '<blockquote class="src-passage"{% if code %} lang="{{ code }}" dir="{{ dir }}" style="unicode-bidi:isolate"{% endif %}>{{ body }}</blockquote>'
     '<div class="src-actions"><button type="button" class="open-doc" data-doc="{{ c.doc_id }}" data-start="{{ c.start }}" '
     'data-end="{{ c.end }}">Open in document</button> <span class="src-ids">{{ c.doc_id }} · chars {{ c.start }}–{{ c.end }}</span></div>'
     '</div>'
@@ -197,7 +198,16 @@ def source_card(c: Citation, doc: Mapping | None, turn: int, *, closest: bool = 
     else:
         body = Markup(highlighted_passage(c.passage, _passage_start(c, passage_start), c.start, c.end, context=CARD_CONTEXT))
     return _render(_CARD, c=c, closest=closest, id=card_id(turn, c.n, closest), title=c.title or doc.get("title") or c.doc_id,
-                   meta=meta, link=Markup(_link(where)), body=body)
+                   meta=meta, link=Markup(_link(where)), body=body, **_language(c.language))
+
+
+def _language(code: str | None) -> dict:
+    """A foreign quote's badge ("Russian") and its passage's lang/dir (right-to-left scripts isolated, #16)."""
+    from dossier.ingest.language import is_rtl, language_name
+
+    if not code or code == "en":
+        return {"lang": "", "code": "", "dir": ""}
+    return {"lang": language_name(code), "code": code, "dir": "rtl" if is_rtl(code) else "ltr"}
 
 
 def turn_cards(answer: Answer, docs: Mapping[str, Mapping], turn: int, chunk_starts: Mapping[str, int] | None = None) -> str:
