@@ -265,3 +265,17 @@ def test_sources_and_search_show_languages(ml_store, run_cli):
     assert langs == [("en", ["en"]), ("ru", ["ru"])]
     res = run_cli("search", "How many border violators were detained?", "--json", env={"DOSSIER_DATA_DIR": str(data_dir)}).json()
     assert {r["language"] for r in res["results"]} <= {"en", "ru"} and "ru" in {r["language"] for r in res["results"]}
+
+
+def test_a_right_to_left_quote_is_escaped_isolated_and_marked_rtl():
+    from dossier.app.answer_models import Citation
+    from dossier.app.ui.rendering import source_card
+
+    text = "قال المتحدث إن الكاميرات \u202e<script>alert(1)</script> تعمل ليلا ونهارا."
+    c = Citation(n=1, doc_id="d1", title="تقرير", source="x.txt", chunk_id="d1:0-80", start=0, end=len(text), quote=text,
+                 passage=text, language="ar")
+    html = source_card(c, {"title": "تقرير"}, 1)
+    assert 'lang="ar" dir="rtl" style="unicode-bidi:isolate"' in html and ">Arabic<" in html
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    english = source_card(c.model_copy(update={"language": "en"}), None, 1)
+    assert "badge lang" not in english and 'dir="' not in english
