@@ -146,6 +146,7 @@ def targets(result: dict) -> list[dict]:
     return (_ingest_targets(result) + _query_targets(result) + _cold_targets(result) + _check_targets(result)
             + _memory_targets(result))
 
+
 def _fmt(x, digits=2):
     if x is None:
         return "—"
