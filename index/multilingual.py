@@ -154,8 +154,10 @@ class MultilingualIndex:
         t0 = time.perf_counter()
         if self.mode == "off":
             return {"added_chunks": 0, "removed_chunks": 0, "sentences": 0, "seconds": 0.0}
-        rows = self.catalog.db.execute(
-            "SELECT c.chunk_id, COALESCE(c.language, d.language, '') FROM chunks c JOIN documents d USING (doc_id)").fetchall()
+        # the join only for chunks stored before per-chunk languages (joining every row read the documents' texts: 1.1 s at 10k)
+        rows = self.catalog.db.execute("SELECT chunk_id, language FROM chunks WHERE language IS NOT NULL").fetchall()
+        rows += self.catalog.db.execute("SELECT c.chunk_id, COALESCE(d.language, '') FROM chunks c JOIN documents d USING (doc_id) "
+                                        "WHERE c.language IS NULL").fetchall()
         want = {r[0] for r in rows if wanted(r[1], self.mode)}
         have = {r[0]: r[1] for r in self.db.execute("SELECT chunk_id, n FROM ml_chunks")}
         gone = [cid for cid in have if cid not in want]

@@ -367,6 +367,29 @@ def query_cmd(
     _finish(result, out, name or "query-" + "-".join(_label(n) for n in sizes), t0)
 
 
+@bench_app.command("multilingual")
+def multilingual_cmd(
+    chunks: str = typer.Option("10k", "--chunks", help="Size of the bench store to measure on (built by `bench store`)."),
+    seed: int = typer.Option(0, "--seed"),
+    work: Path = typer.Option(DEFAULT_WORK, "--work"),
+    queries: int = typer.Option(100, "--queries"),
+    out: Path = typer.Option(DEFAULT_OUT, "--out"),
+):
+    """Sources in other languages (#16): multilingual encoder speed, per-chunk language and sync cost at ingest, and
+    retrieval p50 before and after every chunk of a copy of the bench store gets multilingual vectors."""
+    from .multilingual_bench import run_multilingual_bench
+
+    n = parse_size(chunks)
+    store, corpus = store_dir(work, n, seed, False), corpus_dir(work, n, seed)
+    if not (store / "catalog.sqlite").exists():
+        raise typer.BadParameter(f"no bench store at {store}: run `dossier bench store --chunks {chunks}` first")
+    res = {"command": _command(), "started_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+           **run_multilingual_bench(store, corpus, work, queries=queries, log=_log)}
+    path = out / f"multilingual-{_label(n)}.json"
+    path.write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    _log(f"wrote {path}")
+
+
 @bench_app.command("coldstart")
 def coldstart_cmd(
     chunks: str = typer.Option("10k", "--chunks", help="Size of the (existing) store to answer from."),
