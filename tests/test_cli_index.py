@@ -18,7 +18,7 @@ from tests.conftest import FIXTURES, REPO, SEED, SEED_MANIFEST
 DOSSIER = Path(sys.executable).parent / "dossier"
 RESULT_KEYS = {"source", "status", "reason", "code", "doc_id", "title", "chunks"}
 HIT_KEYS = {"rank", "chunk_id", "doc_id", "title", "publisher", "date", "kind", "source", "page", "section", "start", "end",
-            "score", "dense_rank", "bm25_rank", "text"}
+            "score", "dense_rank", "bm25_rank", "language", "text"}  # language: the chunk's (#16)
 
 
 def one_error_line(res, *fragments: str) -> str:
