@@ -279,3 +279,13 @@ def test_a_right_to_left_quote_is_escaped_isolated_and_marked_rtl():
     assert "<script>" not in html and "&lt;script&gt;" in html
     english = source_card(c.model_copy(update={"language": "en"}), None, 1)
     assert "badge lang" not in english and 'dir="' not in english
+
+
+def test_titles_and_lead_ins_are_not_answers_in_any_language():
+    from dossier.app.engines.crosslingual import is_statement
+
+    assert is_statement("Всего на участке установлено 38 камер на 12 вышках.")
+    assert is_statement("„Die Kameras finden die Menschen“, sagte sie.") and is_statement("«Камеры работают круглосуточно»")
+    assert not is_statement("Парламент Нордланда обсудил доклад о закупках пограничной службы")  # a title: no final stop
+    assert not is_statement("Borderwatch Collective calls on the Northern Union to:")
+    assert not is_statement("Сколько камер установлено?")

@@ -63,6 +63,17 @@ class CrossCalibration:
         return cls(**known, extra={k: v for k, v in data.items() if k not in known})
 
 
+_END = tuple(".!…»\"”)'")
+
+
+def is_statement(text: str) -> bool:
+    """A sentence that states something: it ends with sentence punctuation and is not a question or a lead-in
+    ("... calls on the Union to:"). Titles and headings have no final stop in any of these languages; the English
+    engine's capitalisation test for headings does not carry over (Russian and Polish titles are in sentence case)."""
+    t = text.rstrip()
+    return t.endswith(_END) and not t.endswith(("?", ":"))
+
+
 def passage_language(h: Hit) -> str:
     """A retrieved passage's language: its chunk's, else its document's ("" when undecided)."""
     return h.chunk.language or str((h.doc or {}).get("language") or "")
@@ -181,7 +192,7 @@ class CrossLingualEngine:
 
     def rank(self, asked: str, passages: list[Hit], skip: set[int]) -> list[CrossScored]:
         """Candidate sentences of the passages not in `skip`, scored for the question across languages, best first."""
-        cands = [c for c in candidate_sentences(passages) if (c.passage - 1) not in skip and not c.text.rstrip().endswith("?")]
+        cands = [c for c in candidate_sentences(passages) if (c.passage - 1) not in skip and is_statement(c.text)]
         if not cands:
             return []
         qtype = analyze(asked).qtype if question_language(asked) == "en" else _qtype_any(asked)
