@@ -147,7 +147,7 @@ def build_store(corpus: Path, store: Path, chroma_url: str | None, real_vectors:
     from .ingest_bench import dossier_ingest, open_service
 
     info = json.loads((corpus / "corpus.json").read_text())
-    svc = open_service(store, chroma_url)
+    svc = open_service(store, chroma_url, vector_cache=not real_vectors)
     svc.embedder.embed(["warm-up"])
     reused = None
     if real_vectors and real_vectors < info["chunks"]:

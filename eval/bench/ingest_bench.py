@@ -86,14 +86,17 @@ def _texts_digest(texts) -> str:
     return h.hexdigest()[:16]
 
 
-def open_service(data_dir: Path, chroma_url: str | None = None, *, fresh: bool = True):
+def open_service(data_dir: Path, chroma_url: str | None = None, *, fresh: bool = True, vector_cache: bool = True):
+    """A service over `data_dir`; `vector_cache=False` for stores whose vectors are not the texts' own
+    (perturbed copies must never be cached as a text's vector)."""
     from dossier.index.service import IndexService
     from dossier.index.settings import IndexSettings
     from dossier.ingest.settings import IngestSettings
 
     if fresh and Path(data_dir).exists():
         shutil.rmtree(data_dir)
-    return IndexService(Path(data_dir), IndexSettings(), IngestSettings(), chroma_url=chroma_url)
+    index = IndexSettings() if vector_cache else IndexSettings(vector_cache_entries=0)
+    return IndexService(Path(data_dir), index, IngestSettings(), chroma_url=chroma_url)
 
 
 def _manifests(corpus: Path):
