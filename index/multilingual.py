@@ -240,6 +240,20 @@ def fuse(query: str, dense: dict[str, int], sparse: dict[str, int], multi: dict[
     return out
 
 
+def within_reach(hits: list, query: str, languages: dict[str, str], k: int) -> list:
+    """The hits to return when the multilingual ranking took part: the best k that the English embedder or BM25
+    can read for this question (an English question's English passages: the very ones an English-only library
+    returns, so the English engine answers as before) and, besides them, the best k that only the multilingual
+    ranking reads (a Russian passage for an English question), in fused order."""
+    qlang = question_language(query)
+    near, cross = [], []
+    for h in hits:
+        lang = languages.get(h.chunk.chunk_id, h.chunk.language)
+        (near if readable("dense", qlang, lang) or readable("bm25", qlang, lang) else cross).append(h)
+    keep = {id(h) for h in near[:k] + cross[:k]}
+    return [h for h in hits if id(h) in keep]
+
+
 def sync_after_ingest(svc) -> dict[str, float]:
     """The ingest's hook (index.indexer): the multilingual vectors of what the run wrote, under the writer lock."""
     if svc.index_settings.multilingual == "off":

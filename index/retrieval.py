@@ -79,10 +79,11 @@ class Retriever:
         for cid, r in srank.items():
             fused[cid] = fused.get(cid, 0.0) + self.settings.bm25_weight / (self.settings.rrf_k + r)
         if multi:  # each ranking counted only for the pairs of languages it can read (index.multilingual.fuse)
-            from .multilingual import fuse
+            from .multilingual import fuse, within_reach
 
             mrank = {cid: r for r, (cid, _) in enumerate(multi, 1)}
-            fused = fuse(query, drank, srank, mrank, self.catalog.chunk_languages(list(set(fused) | set(mrank))), self.settings)
+            langs = self.catalog.chunk_languages(list(set(fused) | set(mrank)))
+            fused = fuse(query, drank, srank, mrank, langs, self.settings)
         order = sorted(fused, key=lambda c: (-fused[c], c))
         # keep only chunks the catalog knows (vectors of interrupted writes are ignored)
         chunks = self.catalog.get_chunks(order)  # at most 2 x candidates ids
@@ -95,8 +96,10 @@ class Retriever:
             if chunk.doc_id not in docs:
                 docs[chunk.doc_id] = self._doc_row(chunk.doc_id)
             hits.append(Hit(chunk, fused[cid], drank.get(cid), srank.get(cid), dsim.get(cid), docs[chunk.doc_id]))
-            if len(hits) >= k:
+            if len(hits) >= k and not multi:
                 break
+        if multi:  # k passages in the question's reach, and up to k more only the multilingual ranking reads
+            hits = within_reach(hits, query, langs, k)
         t4 = time.perf_counter()
         self.last_timings = {"embed": (t1 - t0) * 1000, "dense": (t2 - t1) * 1000, "bm25": (t3 - t2) * 1000,
                              "fuse": (t4 - t3m) * 1000, "total": (t4 - t0) * 1000}

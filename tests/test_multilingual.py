@@ -289,3 +289,15 @@ def test_titles_and_lead_ins_are_not_answers_in_any_language():
     assert not is_statement("Парламент Нордланда обсудил доклад о закупках пограничной службы")  # a title: no final stop
     assert not is_statement("Borderwatch Collective calls on the Northern Union to:")
     assert not is_statement("Сколько камер установлено?")
+
+
+def test_an_english_question_keeps_its_k_english_passages_and_gets_foreign_ones_besides():
+    from dossier.index.multilingual import within_reach
+
+    hits = [_hit(i, f"text {i}.", lang) for i, lang in enumerate(["ru", "en", "ru", "en", "en", "ru", "en"])]
+    langs = {h.chunk.chunk_id: h.chunk.language for h in hits}
+    got = within_reach(hits, "How many cameras were installed?", langs, 3)
+    assert [h.chunk.language for h in got] == ["ru", "en", "ru", "en", "en", "ru"]  # fused order kept
+    assert [h.chunk.doc_id for h in got if h.chunk.language == "en"] == ["d1", "d3", "d4"]  # the best 3 English
+    ru_q = within_reach(hits, "Сколько камер установлено на участке?", langs, 2)
+    assert [h.chunk.doc_id for h in ru_q] == ["d0", "d1", "d2", "d3"]
