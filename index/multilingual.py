@@ -240,6 +240,18 @@ def fuse(query: str, dense: dict[str, int], sparse: dict[str, int], multi: dict[
     return out
 
 
+def cross_only(query: str, languages: dict[str, str]) -> set[str]:
+    """The chunk ids that only the multilingual ranking can read for this question."""
+    qlang = question_language(query)
+    return {cid for cid, lang in languages.items() if not (readable("dense", qlang, lang) or readable("bm25", qlang, lang))}
+
+
+def enough(hits: list, cross: set[str], k: int) -> bool:
+    """Whether the hits so far hold k passages within the question's reach and min(k, all there are) beyond it."""
+    n_cross = sum(h.chunk.chunk_id in cross for h in hits)
+    return len(hits) - n_cross >= k and n_cross >= min(k, len(cross))
+
+
 def within_reach(hits: list, query: str, languages: dict[str, str], k: int) -> list:
     """The hits to return when the multilingual ranking took part: the best k that the English embedder or BM25
     can read for this question (an English question's English passages: the very ones an English-only library

@@ -79,11 +79,12 @@ class Retriever:
         for cid, r in srank.items():
             fused[cid] = fused.get(cid, 0.0) + self.settings.bm25_weight / (self.settings.rrf_k + r)
         if multi:  # each ranking counted only for the pairs of languages it can read (index.multilingual.fuse)
-            from .multilingual import fuse, within_reach
+            from .multilingual import cross_only, enough, fuse, within_reach
 
             mrank = {cid: r for r, (cid, _) in enumerate(multi, 1)}
             langs = self.catalog.chunk_languages(list(set(fused) | set(mrank)))
             fused = fuse(query, drank, srank, mrank, langs, self.settings)
+            cross = cross_only(query, langs) & set(fused)
         order = sorted(fused, key=lambda c: (-fused[c], c))
         # keep only chunks the catalog knows (vectors of interrupted writes are ignored)
         chunks = self.catalog.get_chunks(order)  # at most 2 x candidates ids
@@ -96,7 +97,7 @@ class Retriever:
             if chunk.doc_id not in docs:
                 docs[chunk.doc_id] = self._doc_row(chunk.doc_id)
             hits.append(Hit(chunk, fused[cid], drank.get(cid), srank.get(cid), dsim.get(cid), docs[chunk.doc_id]))
-            if len(hits) >= k and not multi:
+            if len(hits) >= k and (not multi or enough(hits, cross, k)):
                 break
         if multi:  # k passages in the question's reach, and up to k more only the multilingual ranking reads
             hits = within_reach(hits, query, langs, k)
