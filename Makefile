@@ -75,6 +75,9 @@ audit: setup
 bench: setup
 	$(BIN)/dossier bench store --chunks 100k --real-vectors 5000 --if-missing
 	$(BIN)/dossier bench all
+	# sources in other languages (#16): encoder speed, ingest and query cost at 10k chunks (~6 min)
+	$(BIN)/dossier bench store --chunks 10k --if-missing
+	$(BIN)/dossier bench multilingual --chunks 10k
 
 eval: setup
 	$(BIN)/dossier eval run eval/datasets/seed-dev.jsonl --engine extractive
