@@ -346,7 +346,8 @@ def test_pathological_megabyte_lines_chunk_exactly_in_bounded_time(name):
         assert doc.text[c.start:c.end] == c.text
         assert c.n_tokens == count_tokens(c.text) <= settings.chunk_tokens
     assert [c.start for c in chunks] == sorted(c.start for c in chunks)
-    assert elapsed < 30, f"{name}: {elapsed:.1f} s"
+    # a guard against blow-ups (quadratic or worse), not a speed target: generous, so a loaded machine passes
+    assert elapsed < 120, f"{name}: {elapsed:.1f} s"
 
 
 def test_fuzz_harness_runs_and_finds_nothing_in_a_few_seconds(tmp_path):
