@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Optional
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_serializer
 
 Support = Literal["supported", "partial", "unsupported"]
 ABSTAIN_TEXT = "The sources don't answer this."
@@ -27,8 +27,20 @@ class Citation(BaseModel):
     end: int
     quote: str
     passage: str
-    # beyond the design's fields (#16): the ISO 639-1 language of the quoted text ("ru"), None when unknown
+    # beyond the design's fields (#16): the ISO 639-1 language of the quoted text ("ru"), None when unknown; with the
+    # llm engine, an English rendering of a foreign quote, marked as machine translation (the quote is unchanged)
     language: Optional[str] = None
+    translation: Optional[str] = None
+    translation_note: Optional[str] = None
+
+    @model_serializer(mode="wrap")
+    def _without_empty_rendering(self, handler):
+        """The rendering's two keys appear only when there is a rendering (the answer JSON stays as it was)."""
+        data = handler(self)
+        if isinstance(data, dict) and data.get("translation") is None:
+            data.pop("translation", None)
+            data.pop("translation_note", None)
+        return data
 
 
 class SentenceVerdict(BaseModel):

@@ -153,6 +153,13 @@ class Answerer:
         t3 = time.perf_counter()
         answer = self._finish(question, qid, name, draft, hits, strict)
         timings["verify"] = _ms(t3)
+        if name == "llm" and self.settings.render_foreign_quotes:  # #16: English beside a foreign quote, marked
+            from .translate import add_renderings, foreign
+
+            if foreign(answer):
+                t4 = time.perf_counter()
+                add_renderings(answer, self.engine(name))
+                timings["translate"] = _ms(t4)
         timings["total"] = _ms(t0)
         answer.timings_ms = {k2: round(v, 2) for k2, v in timings.items()}
         answer.notice = "; ".join(x for x in (notice, draft.notice) if x)

@@ -54,6 +54,8 @@ def _footnote(label: int, c: Citation, doc: Mapping | None) -> str:
     if doc.get("ingested_at"):
         ids.append(f"ingested {doc['ingested_at']}")
     parts.append("(" + "; ".join(ids) + ")")
+    if c.translation:  # #16: beside the original, never instead of it
+        parts.append(f"[{md_escape(c.translation_note or 'machine translation')}: “{md_escape(c.translation)}”]")
     return f"[^{label}]: " + " — ".join(parts[:2]) + ". " + " ".join(parts[2:])
 
 

@@ -20,6 +20,8 @@ class AnswerSettings(BaseModel):
     engine: str = Field("extractive", description="Default answer engine: 'extractive' (offline, learned), 'rules' (the former rule-based extractive engine) or 'llm'.")
     k: int = Field(6, ge=1, le=50, description="Passages retrieved for an answer.")
     strict: bool = Field(False, description="Drop answer sentences the verifier marks unsupported; abstain if none survive.")
+    render_foreign_quotes: bool = Field(True, description="With the llm engine, add an English rendering of each quote not in "
+                                        "English, marked as machine translation beside the untouched quote (one more model call per quote).")
     max_sentences: int = Field(3, ge=1, le=12, description="Most sentences in an extractive answer to a factoid question.")
     max_sentences_why: int = Field(5, ge=1, le=20, description="Most sentences for why/what-concerns questions.")
     min_relevance: float = Field(0.35, ge=0, le=1, description="Least question-sentence relevance a 'rules' engine answer sentence needs.")

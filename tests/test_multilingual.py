@@ -301,3 +301,79 @@ def test_an_english_question_keeps_its_k_english_passages_and_gets_foreign_ones_
     assert [h.chunk.doc_id for h in got if h.chunk.language == "en"] == ["d1", "d3", "d4"]  # the best 3 English
     ru_q = within_reach(hits, "Сколько камер установлено на участке?", langs, 2)
     assert [h.chunk.doc_id for h in ru_q] == ["d0", "d1", "d2", "d3"]
+
+
+# --- the llm engine's English rendering of a foreign quote (machine translation, marked) --------------------------
+def test_llm_rendering_sits_beside_the_quote_marked_and_never_replaces_it():
+    from llama_index.core.llms import ChatMessage, ChatResponse
+
+    from dossier.app.answer_models import Answer, Citation
+    from dossier.app.engines.llm import LLMEngine
+    from dossier.app.export import answer_markdown
+    from dossier.app.settings import LLMSettings
+    from dossier.app.translate import add_renderings
+    from dossier.app.ui.rendering import source_card
+
+    class FakeLLM:
+        def __init__(self):
+            self.calls = []
+
+        def chat(self, messages, **kw):
+            self.calls.append([m.content for m in messages])
+            return ChatResponse(message=ChatMessage(role="assistant", content="“In the first six months 214 were detained.”"))
+
+    fake = FakeLLM()
+    eng = LLMEngine(LLMSettings(base_url="http://127.0.0.1:9/v1"), llm=fake)
+    q_ru, q_en = "Пограничники задержали 214 нарушителей границы.", "The guards detained 214 people."
+    cites = [Citation(n=1, doc_id="d1", title="t", source="s", chunk_id="c", start=10, end=10 + len(q_ru), quote=q_ru,
+                      passage=q_ru, language="ru"),
+             Citation(n=2, doc_id="d2", title="t2", source="s2", chunk_id="c2", start=0, end=len(q_en), quote=q_en,
+                      passage=q_en, language="en")]
+    from dossier.app.answer_models import SentenceVerdict
+
+    ans = Answer(question="q", answer="a [1] [2]", abstained=False, engine="llm", citations=cites,
+                 sentences=[SentenceVerdict(text="The guards detained 214.", citations=[1, 2], support="partial", score=0.5)])
+    assert add_renderings(ans, eng) == 1 and len(fake.calls) == 1  # the English quote is not sent
+    ru, en = ans.citations
+    assert "Russian" in fake.calls[0][0] and fake.calls[0][1] == q_ru
+    assert ru.quote == q_ru and (ru.start, ru.end) == (10, 10 + len(q_ru))  # the quote and its span are untouched
+    assert ru.translation == "In the first six months 214 were detained."
+    assert "machine translation from Russian" in ru.translation_note and en.translation is None
+    html = source_card(ru, None, 1)
+    assert "Machine translation, not the source" in html and q_ru in html
+    md = answer_markdown(ans, {})
+    foot = next(line for line in md.splitlines() if line.startswith("[^1]:"))
+    assert q_ru in foot and "machine translation from Russian" in foot and "214 were detained" in foot
+
+
+def test_a_failed_rendering_leaves_the_quote_alone():
+    from dossier.app.answer_models import Answer, Citation
+    from dossier.app.translate import add_renderings
+
+    class Broken:
+        endpoint = "x"
+
+        def render_in_english(self, text, language):
+            raise RuntimeError("endpoint down")
+
+    c = Citation(n=1, doc_id="d", title="t", source="s", chunk_id="c", start=0, end=5, quote="Привет", passage="Привет", language="ru")
+    ans = Answer(question="q", answer="a", abstained=False, engine="llm", citations=[c])
+    assert add_renderings(ans, Broken()) == 0 and ans.citations[0].translation is None and ans.citations[0].quote == "Привет"
+
+
+def test_real_llm_server_renders_a_russian_quote_marked(llm_server):
+    """Against the real llama.cpp server (SmolLM2-135M): the plumbing, not the translation's quality (a 135M model
+    translates badly, which is why the rendering is marked and never replaces the quote)."""
+    from dossier.app.answer_models import Answer, Citation
+    from dossier.app.engines.llm import LLMEngine
+    from dossier.app.settings import LLMSettings
+    from dossier.app.translate import add_renderings
+
+    q = "Пограничники задержали 214 нарушителей границы."
+    c = Citation(n=1, doc_id="d", title="t", source="s", chunk_id="c", start=0, end=len(q), quote=q, passage=q, language="ru")
+    ans = Answer(question="q", answer="a [1]", abstained=False, engine="llm", citations=[c])
+    eng = LLMEngine(LLMSettings(base_url=llm_server, max_tokens=48, timeout_s=60))
+    assert add_renderings(ans, eng) == 1
+    got = ans.citations[0]
+    assert got.quote == q and got.translation and got.translation != q
+    assert got.translation_note.startswith("machine translation from Russian by http://127.0.0.1")

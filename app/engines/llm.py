@@ -343,6 +343,12 @@ class LLMEngine:
             return question
         return text
 
+    def render_in_english(self, text: str, language: str) -> str:
+        """An English rendering of a quote in `language` (app/translate.py marks it as machine translation)."""
+        reply = self._chat([("system", "Translate the user's text from " + language + " into English. Reply with the "
+                                       "translation only, no notes, no quotation marks."), ("user", text)], condense=True)
+        return clean_reply(reply).strip().strip("\"“”«»").strip()
+
     def draft(self, question: str, passages: list[Hit]) -> Draft:
         if not passages:
             return Draft(abstained=True, reason="No passages were retrieved.")

@@ -93,6 +93,8 @@ _CARD = (
     '<div class="src-meta">{{ meta|join(" · ") }}</div>'
     '<div class="src-where">{{ link }}</div>'
     '<blockquote class="src-passage"{% if code %} lang="{{ code }}" dir="{{ dir }}" style="unicode-bidi:isolate"{% endif %}>{{ body }}</blockquote>'
+    '{% if c.translation %}<div class="src-translation" lang="en" title="{{ c.translation_note }}"><em>Machine translation, '
+    'not the source\'s words:</em> {{ c.translation }}</div>{% endif %}'
     '<div class="src-actions"><button type="button" class="open-doc" data-doc="{{ c.doc_id }}" data-start="{{ c.start }}" '
     'data-end="{{ c.end }}">Open in document</button> <span class="src-ids">{{ c.doc_id }} · chars {{ c.start }}–{{ c.end }}</span></div>'
     '</div>'
