@@ -54,7 +54,7 @@ def test_a_pipe_gets_a_line_per_file_as_it_finishes_and_a_signal_keeps_finished_
     folder.mkdir()
     for i in range(3):
         write(folder / f"a-small-{i}.txt", prose(2, seed=i, tag=f"s{i} "))
-    write(folder / "b-big.txt", prose(500, seed=99, tag="big "))
+    write(folder / "b-big.txt", prose(1200, seed=99, tag="big "))  # ~700 chunks: still embedding when the signal lands
     data = tmp_path / "data"
     env = cli_env(data, DOSSIER_INGEST__FLUSH_CHUNKS="8", DOSSIER_INDEX__INGEST_WORKERS="1")
     proc = subprocess.Popen(DOSSIER + ["ingest", str(folder), "--json"], cwd=REPO, env=env, stdout=subprocess.PIPE,
@@ -79,6 +79,7 @@ def test_a_pipe_gets_a_line_per_file_as_it_finishes_and_a_signal_keeps_finished_
     assert set(stored) == {f"a-small-{i}.txt" for i in range(3)}  # finished documents kept, the one in flight not
     assert not (data / "ingest.inprogress").exists()  # a clean stop, nothing to repair
 
+    env.pop("DOSSIER_INDEX__INGEST_WORKERS")  # the re-run on every core
     again = subprocess.run(DOSSIER + ["ingest", str(folder), "--json"], cwd=REPO, env=env, capture_output=True, text=True,
                            timeout=600)
     assert again.returncode == 0, again.stderr[-2000:]
