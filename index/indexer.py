@@ -189,11 +189,13 @@ class Ingestor:
                 out.append(FileResult(src, "removed", "file is gone", doc_id=d["doc_id"], title=d["title"] or ""))
         return out
 
-    def prepared(self, sources: list[str]) -> Iterator[_Prepared]:
+    def prepared(self, sources: list[str], idle: Callable[[], bool] | None = None) -> Iterator[_Prepared | None]:
         """The sources read and chunked, in order, by a worker thread that runs ahead of the caller. The
         read-ahead is bounded: at most `read_ahead` sources in flight, and none added while the prepared ones
-        waiting already hold two steps' worth of chunks, so memory does not grow with the corpus. Closing
-        the iterator early (a stop) cancels what has not started."""
+        waiting already hold two steps' worth of chunks, so memory does not grow with the corpus. While the
+        next source is still being read and `idle()` says the caller has other work (chunks waiting for the
+        embedder), None is yielded instead of waiting. Closing the iterator early (a stop) cancels what has
+        not started."""
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dossier-read")
         todo = iter(sources)
         window: deque = deque()
@@ -211,6 +213,9 @@ class Ingestor:
         try:
             top_up()
             while window:
+                if idle is not None and not window[0].done() and idle():
+                    yield None
+                    continue
                 prep = window.popleft().result()
                 top_up()
                 yield prep
@@ -331,9 +336,13 @@ class _Run:
     def process(self, sources: list[str]) -> None:
         seen_docs: dict[str, str] = {}
         consumed = 0
-        gen = self.ing.prepared(sources)
+        gen = self.ing.prepared(sources, idle=lambda: bool(self.queue) and not self.ing._stop.is_set())
         try:
             for prep in gen:
+                if prep is None:  # the next source is still being read: embed what is queued meanwhile
+                    self.step()
+                    self.write_ready()
+                    continue
                 consumed += 1
                 if prep.doc is not None and prep.doc.doc_id in seen_docs:
                     prep = _Prepared(FileResult(prep.result.source, "skipped", f"same content as {seen_docs[prep.doc.doc_id]}",
