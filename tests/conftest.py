@@ -269,3 +269,56 @@ def serving(data_dir: Path, log_path: Path, timeout: float = 180, net_audit: Pat
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+
+
+# --- real headless Chromium (browser tests) ---------------------------------------------------------
+CHROMIUM = os.environ.get("DOSSIER_TEST_CHROMIUM", "/usr/bin/chromium")
+# the background-networking flags: without them Chromium's own connections are refused by the closed network
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS = REPO / "test-artifacts" / "screenshots"
+needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not found: apt-get install chromium")
+
+
+@contextlib.contextmanager
+def chromium_page(base_url: str, timeout_ms: int = 30_000):
+    """A page of the app at `base_url` in a fresh headless Chromium, loaded (the question box shown), with
+    `page.errors` collecting the page's JavaScript errors; closed after."""
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+        try:
+            yield open_app_page(ctx, base_url, timeout_ms)
+        finally:
+            ctx.close()
+            browser.close()
+
+
+def open_app_page(ctx, base_url: str, timeout_ms: int = 30_000):
+    """A new page of a browser context at the app, loaded, with `page.errors` (JavaScript errors)."""
+    pg = ctx.new_page()
+    pg.set_default_timeout(timeout_ms)
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(base_url + "/")
+    pg.wait_for_selector("#question textarea")
+    pg.errors = errors
+    return pg
+
+
+def ask_in_page(pg, question: str, turn: int):
+    """Ask in the chat and wait for the turn's final answer (a bot message that is no longer a placeholder)."""
+    pg.fill("#question textarea", question)
+    pg.click("#ask")
+    bot = pg.locator('#chatbot [data-testid="bot"]').nth(turn - 1)
+    bot.wait_for()
+    pg.wait_for_function(
+        """n => { const m = document.querySelectorAll('#chatbot [data-testid="bot"]')[n - 1];
+                 return m && !m.querySelector('.thinking, .cursor'); }""", arg=turn)
+    # the sources panel is filled in the same final update
+    pg.wait_for_function("n => !!document.querySelector(`#sources #sources-t${n}`) || "
+                         "!!document.querySelector('#chatbot .error')", arg=turn)
+    return bot

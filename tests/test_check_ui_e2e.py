@@ -7,24 +7,19 @@ Needs the Debian `chromium` package; skipped with a reason without it."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import DOSSIER, REPO, SEED_MANIFEST, cli_env, serving
+from tests.conftest import DOSSIER, REPO, SEED_MANIFEST, SHOTS, chromium_page, cli_env, needs_chromium, serving
 
-CHROMIUM = os.environ.get("DOSSIER_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SHOTS = REPO / "test-artifacts" / "screenshots"
 PARAGRAPH = ("The EU's embargo against Belarus dates to 2015. "
              "According to tender documents, the cameras can detect people up to 110 meters away. "
              "The cameras were installed by a Finnish engineering firm in Grodno.")
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not found: apt-get install chromium")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -39,22 +34,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 def page(server):
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
-        pg = ctx.new_page()
-        pg.set_default_timeout(30_000)
-        errors: list[str] = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.goto(server[0] + "/")
-        pg.wait_for_selector("#question textarea")
-        pg.errors = errors
+    with chromium_page(server[0]) as pg:
         yield pg
-        ctx.close()
-        browser.close()
 
 
 def test_check_draft_tab_flags_the_wrong_year_and_the_invented_claim(page, server):

@@ -12,19 +12,15 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHOTS = REPO / "test-artifacts" / "screenshots"
-CHROMIUM = os.environ.get("DOSSIER_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-DOSSIER = [sys.executable, "-c", "from dossier.cli import main; main()"]
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, DOSSIER, REPO, SHOTS, needs_chromium, open_app_page
+from tests.conftest import ask_in_page as ask
+
 TIMEOUT_MS = 30_000
 
 UPLOAD_TEXT = (
@@ -34,7 +30,7 @@ UPLOAD_TEXT = (
     "<img src=x onerror=\"window.__pwned = 2\"> <b>bold?</b>\n"
 )
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not found: apt-get install chromium")
+pytestmark = needs_chromium
 
 
 def _free_port() -> int:
@@ -99,34 +95,12 @@ def browser():
 @pytest.fixture
 def page(browser, server):
     ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
-    pg = ctx.new_page()
-    pg.set_default_timeout(TIMEOUT_MS)
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.goto(server[0] + "/")
-    pg.wait_for_selector("#question textarea")
-    pg.errors = errors
-    yield pg
+    yield open_app_page(ctx, server[0], TIMEOUT_MS)
     ctx.close()
 
 
 def shot(pg, name: str) -> None:
     pg.screenshot(path=str(SHOTS / f"{name}.png"))
-
-
-def ask(pg, question: str, turn: int):
-    """Ask and wait for the turn's final answer (a bot message that is no longer a placeholder)."""
-    pg.fill("#question textarea", question)
-    pg.click("#ask")
-    bot = pg.locator('#chatbot [data-testid="bot"]').nth(turn - 1)
-    bot.wait_for()
-    pg.wait_for_function(
-        """n => { const m = document.querySelectorAll('#chatbot [data-testid="bot"]')[n - 1];
-                 return m && !m.querySelector('.thinking, .cursor'); }""", arg=turn)
-    # the sources panel is filled in the same final update
-    pg.wait_for_function("n => !!document.querySelector(`#sources #sources-t${n}`) || "
-                         "!!document.querySelector('#chatbot .error')", arg=turn)
-    return bot
 
 
 def open_tab(pg, label: str) -> None:
