@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from .dataset import DatasetError, GoldQuote, _expect, _nonempty_str, corpus_path_for, iter_jsonl, load_corpus
+from .dataset import DatasetError, GoldQuote, _expect, _nonempty_str, check_fields, corpus_path_for, iter_jsonl, load_corpus, load_unique
 
 LABELS = ("supported", "contradicted", "unsupported")
 SLOTS = ("number", "year", "name", "role", "organisation", "polarity")
@@ -32,14 +32,7 @@ class CheckItem:
 
 
 def parse_check_item(obj: Any, where: str) -> CheckItem:
-    if not isinstance(obj, dict):
-        raise DatasetError(f"{where}: line: expected a JSON object, got {type(obj).__name__}")
-    missing = [f for f in FIELDS if f not in obj]
-    if missing:
-        raise DatasetError(f"{where}: {missing[0]}: expected a value, got nothing (missing field)")
-    unknown = sorted(set(obj) - set(FIELDS))
-    if unknown:
-        raise DatasetError(f"{where}: {unknown[0]}: expected one of {', '.join(FIELDS)}, got an unknown field")
+    check_fields(obj, where, FIELDS)
     _expect(_nonempty_str(obj["id"]), where, "id", "a non-empty string", obj["id"])
     _expect(_nonempty_str(obj["sentence"]), where, "sentence", "a non-empty string", obj["sentence"])
     _expect(obj["label"] in LABELS, where, "label", " | ".join(LABELS), obj["label"])
@@ -66,18 +59,7 @@ def parse_check_item(obj: Any, where: str) -> CheckItem:
 
 
 def load_check_dataset(path: str | Path) -> list[CheckItem]:
-    path = Path(path)
-    items: list[CheckItem] = []
-    seen: dict[str, int] = {}
-    for lineno, where, obj in iter_jsonl(path, "check dataset"):
-        it = parse_check_item(obj, where)
-        if it.id in seen:
-            raise DatasetError(f"{where}: id: expected a unique id, got {it.id!r} again (first on line {seen[it.id]})")
-        seen[it.id] = lineno
-        items.append(it)
-    if not items:
-        raise DatasetError(f"{path}: expected at least one item, got an empty file")
-    return items
+    return load_unique(path, "check dataset", lambda obj, where, lineno: parse_check_item(obj, where))
 
 
 def is_check_dataset(path: str | Path) -> bool:

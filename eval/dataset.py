@@ -11,7 +11,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from dossier.ingest.models import DOC_KINDS
 
@@ -19,6 +19,7 @@ from .metrics import Span, answer_correct
 
 REQUIRED_FIELDS = ("id", "question", "answerable", "reference_answer", "answer_keys", "gold", "tags")
 OPTIONAL_FIELDS = ("history",)
+T = TypeVar("T")
 CORPUS_FIELDS = ("key", "path", "title", "publisher", "date", "kind", "url")
 
 
@@ -109,16 +110,39 @@ def _nonempty_str(v: Any) -> bool:
     return isinstance(v, str) and bool(v.strip())
 
 
-def parse_item(obj: Any, where: str) -> DatasetItem:
-    """Validate one decoded JSON line; raise DatasetError naming the field."""
+def check_fields(obj: Any, where: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> None:
+    """A JSON object holding every required field and no field outside required + optional, else a
+    DatasetError naming the first offending field (shared by every dataset schema here)."""
     if not isinstance(obj, dict):
         raise DatasetError(f"{where}: line: expected a JSON object, got {_show(obj)}")
-    missing = [f for f in REQUIRED_FIELDS if f not in obj]
+    missing = [f for f in required if f not in obj]
     if missing:
         raise DatasetError(f"{where}: {missing[0]}: expected a value, got nothing (missing field)")
-    unknown = sorted(set(obj) - set(REQUIRED_FIELDS) - set(OPTIONAL_FIELDS))
+    unknown = sorted(set(obj) - set(required) - set(optional))
     if unknown:
-        raise DatasetError(f"{where}: {unknown[0]}: expected one of {', '.join(REQUIRED_FIELDS + OPTIONAL_FIELDS)}, got an unknown field")
+        raise DatasetError(f"{where}: {unknown[0]}: expected one of {', '.join(required + optional)}, got an unknown field")
+
+
+def load_unique(path: str | Path, what: str, parse: Callable[[Any, str, int], T]) -> list[T]:
+    """The items of a JSONL file of `what`, each parsed by parse(obj, where, lineno) (an object with an
+    `id`), ids unique; an empty file is an error."""
+    path = Path(path)
+    items: list[T] = []
+    seen: dict[str, int] = {}
+    for lineno, where, obj in iter_jsonl(path, what):
+        item = parse(obj, where, lineno)
+        if item.id in seen:
+            raise DatasetError(f"{where}: id: expected a unique id, got {item.id!r} again (first on line {seen[item.id]})")
+        seen[item.id] = lineno
+        items.append(item)
+    if not items:
+        raise DatasetError(f"{path}: expected at least one item, got an empty file")
+    return items
+
+
+def parse_item(obj: Any, where: str) -> DatasetItem:
+    """Validate one decoded JSON line; raise DatasetError naming the field."""
+    check_fields(obj, where, REQUIRED_FIELDS, OPTIONAL_FIELDS)
     _expect(_nonempty_str(obj["id"]), where, "id", "a non-empty string", obj["id"])
     _expect(_nonempty_str(obj["question"]), where, "question", "a non-empty string", obj["question"])
     _expect(isinstance(obj["answerable"], bool), where, "answerable", "a bool", obj["answerable"])
@@ -182,18 +206,7 @@ def iter_jsonl(path: Path, what: str):
 
 def load_dataset(path: str | Path) -> list[DatasetItem]:
     """Load and validate a dataset JSONL file (blank lines are ignored)."""
-    path = Path(path)
-    items: list[DatasetItem] = []
-    seen: dict[str, int] = {}
-    for lineno, where, obj in iter_jsonl(path, "dataset"):
-        item = parse_item(obj, where)
-        if item.id in seen:
-            raise DatasetError(f"{where}: id: expected a unique id, got {item.id!r} again (first on line {seen[item.id]})")
-        seen[item.id] = lineno
-        items.append(item)
-    if not items:
-        raise DatasetError(f"{path}: expected at least one item, got an empty file")
-    return items
+    return load_unique(path, "dataset", lambda obj, where, lineno: parse_item(obj, where))
 
 
 def select_items(items: list[DatasetItem], *, subset: int | None = None, tags: Iterable[str] = (),

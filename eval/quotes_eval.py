@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .dataset import DatasetError, ValidationReport, _expect, _nonempty_str, corpus_path_for, iter_jsonl, load_corpus
+from .dataset import ValidationReport, _expect, _nonempty_str, check_fields, corpus_path_for, load_corpus, load_unique
 
 FIELDS = ("id", "doc", "kind", "quote", "speaker", "speaker_type", "role", "org", "aliases")
 KINDS = ("direct", "reported")
@@ -48,13 +48,7 @@ def is_quote_dataset(path: str | Path) -> bool:
 
 
 def parse_label(obj: Any, where: str, line: int = 0) -> LabelledQuote:
-    _expect(isinstance(obj, dict), where, "line", "a JSON object", obj)
-    missing = [f for f in FIELDS if f not in obj]
-    if missing:
-        raise DatasetError(f"{where}: {missing[0]}: expected a value, got nothing (missing field)")
-    unknown = sorted(set(obj) - set(FIELDS))
-    if unknown:
-        raise DatasetError(f"{where}: {unknown[0]}: expected one of {', '.join(FIELDS)}, got an unknown field")
+    check_fields(obj, where, FIELDS)
     for f in ("id", "doc", "quote", "speaker"):
         _expect(_nonempty_str(obj[f]), where, f, "a non-empty string", obj[f])
     _expect(obj["kind"] in KINDS, where, "kind", " or ".join(KINDS), obj["kind"])
@@ -68,18 +62,7 @@ def parse_label(obj: Any, where: str, line: int = 0) -> LabelledQuote:
 
 
 def load_labels(path: str | Path) -> list[LabelledQuote]:
-    path = Path(path)
-    labels: list[LabelledQuote] = []
-    seen: set[str] = set()
-    for lineno, where, obj in iter_jsonl(path, "quote dataset"):
-        lab = parse_label(obj, where, lineno)
-        if lab.id in seen:
-            raise DatasetError(f"{where}: id: expected a unique id, got {lab.id!r} again")
-        seen.add(lab.id)
-        labels.append(lab)
-    if not labels:
-        raise DatasetError(f"{path}: expected one or more labelled quotations, got none")
-    return labels
+    return load_unique(path, "quote dataset", parse_label)
 
 
 def stored_texts(corpus) -> dict[str, str]:
