@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from .dataset import DatasetError, GoldQuote, _expect, _nonempty_str, check_fields, corpus_path_for, iter_jsonl, load_corpus, load_unique
+from .dataset import DatasetError, GoldQuote, ValidationReport, _expect, _nonempty_str, check_fields, corpus_path_for, iter_jsonl, load_corpus, load_unique
 
 LABELS = ("supported", "contradicted", "unsupported")
 SLOTS = ("number", "year", "name", "role", "organisation", "polarity")
@@ -73,22 +73,12 @@ def is_check_dataset(path: str | Path) -> bool:
 
 
 @dataclass
-class CheckValidation:
-    dataset: Path
-    corpus: Path
-    n_items: int
-    n_quotes: int
+class CheckValidation(ValidationReport):
+    """The QA datasets' validation report plus the count of each label."""
     counts: dict[str, int] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
     def to_dict(self) -> dict[str, Any]:
-        return {"dataset": str(self.dataset), "corpus": str(self.corpus), "items": self.n_items, "quotes": self.n_quotes,
-                "counts": self.counts, "ok": self.ok, "problems": self.problems, "warnings": self.warnings}
+        return {**super().to_dict(), "counts": self.counts}
 
 
 def validate_check_dataset(path: str | Path, corpus_path: str | Path | None = None) -> CheckValidation:
