@@ -82,8 +82,30 @@ class Catalog:
         return conn
 
     @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Several writes in one transaction, one commit. Inside it each `tx()` is a savepoint: a write that
+        fails undoes only itself, the writes before it are committed, and the error goes on."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            db.execute("COMMIT")
+
+    @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
         db = self.db
+        if db.in_transaction:  # inside batch()
+            db.execute("SAVEPOINT write")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK TO write")
+                db.execute("RELEASE write")
+                raise
+            else:
+                db.execute("RELEASE write")
+            return
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db

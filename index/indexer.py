@@ -18,7 +18,7 @@ import hashlib
 import threading
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -126,6 +126,12 @@ def _now() -> str:
 
 class Ingestor:
     READ_AHEAD = 256  # most sources read and chunked ahead of the embedder
+    # while the next source is still being read, queued chunks are embedded only once there are this many
+    # (or the oldest has waited IDLE_WAIT_S): one small step per small file would pay a store write and a
+    # catalog commit per file, which dominates ingest when files are small
+    IDLE_STEP_CHUNKS = 32
+    IDLE_WAIT_S = 0.25
+    IDLE_POLL_S = 0.02
 
     def __init__(self, service: IndexService, *, overrides: dict[str, str] | None = None,
                  manifests: ManifestIndex | None = None, flush_chunks: int | None = None, read_ahead: int | None = None,
@@ -213,8 +219,11 @@ class Ingestor:
         try:
             top_up()
             while window:
-                if idle is not None and not window[0].done() and idle():
-                    yield None
+                if idle is not None and not window[0].done():
+                    if idle():
+                        yield None
+                    else:  # nothing worth doing yet: wait a little for the reader, then ask again
+                        wait([window[0]], timeout=self.IDLE_POLL_S)
                     continue
                 prep = window.popleft().result()
                 top_up()
@@ -332,11 +341,20 @@ class _Run:
         self.queue: deque[tuple[_Work, int]] = deque()  # (document, chunk index) waiting for the embedder, in order
         self.inflight: list[_Work] = []
         self.rate = 0.0
+        self.queued_at = 0.0  # when the oldest chunk now queued was queued (monotonic)
+
+    def idle(self) -> bool:
+        """Worth embedding now, while the reader is still busy: enough chunks queued, or the oldest waited long enough."""
+        if not self.queue or self.ing._stop.is_set():
+            return False
+        ing = self.ing
+        return (len(self.queue) >= min(ing.IDLE_STEP_CHUNKS, ing.flush_chunks)
+                or time.monotonic() - self.queued_at >= ing.IDLE_WAIT_S)
 
     def process(self, sources: list[str]) -> None:
         seen_docs: dict[str, str] = {}
         consumed = 0
-        gen = self.ing.prepared(sources, idle=lambda: bool(self.queue) and not self.ing._stop.is_set())
+        gen = self.ing.prepared(sources, idle=self.idle)
         try:
             for prep in gen:
                 if prep is None:  # the next source is still being read: embed what is queued meanwhile
@@ -374,11 +392,14 @@ class _Run:
         work = _Work(prep, vectors, sum(v is None for v in vectors))
         self.report.reused_chunks += len(texts) - work.missing
         self.inflight.append(work)
+        if not self.queue:
+            self.queued_at = time.monotonic()
         self.queue.extend((work, i) for i, v in enumerate(vectors) if v is None)
 
     def step(self) -> None:
         """Embed the next `flush_chunks` queued chunks (texts seen twice in the step embedded once)."""
         batch = [self.queue.popleft() for _ in range(min(self.ing.flush_chunks, len(self.queue)))]
+        self.queued_at = time.monotonic()  # (approximately) when what is left was queued
         texts = list(dict.fromkeys(w.prep.chunks[i].text for w, i in batch))
         t = time.perf_counter()
         try:
@@ -427,11 +448,16 @@ class _Run:
         chunks = [c for p in batch for c in p.chunks]
         store.upsert([c.chunk_id for c in chunks], [v for w in ready for v in w.vectors],
                      [{"doc_id": c.doc_id, "ord": c.ord, "start": c.start, "end": c.end} for c in chunks])
-        for i, p in enumerate(batch):
-            assert p.doc is not None
-            replaced = cat.put_document(p.doc, p.chunks, svc.fingerprint, quotes=p.quotes)
-            if replaced:
-                store.delete_doc(replaced)
+        # every document's catalog switch in one transaction (one commit, not one per document); a failure
+        # undoes only its own document, those before it are committed
+        replaced: list[str | None] = []
+        with cat.batch():
+            for p in batch:
+                assert p.doc is not None
+                replaced.append(cat.put_document(p.doc, p.chunks, svc.fingerprint, quotes=p.quotes))
+        for i, (p, old) in enumerate(zip(batch, replaced)):
+            if old:
+                store.delete_doc(old)
             if stale.get(i):
                 store.delete_ids(stale[i])
             self.finish(p.result)

@@ -1,4 +1,6 @@
-"""Language detection (ISO 639-1) with langdetect, seeded so the answer is repeatable."""
+"""Language detection (ISO 639-1). py3langid (langid.py's naive Bayes model on numpy, about 0.7 ms for a
+5,000-character document) decides when it is confident; langdetect (pure Python, about 5 ms, seeded so the
+answer is repeatable) decides the rest: short or mixed texts, where langid.py's call is weak."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -7,6 +9,7 @@ from langdetect import DetectorFactory, PROFILES_DIRECTORY
 from langdetect.lang_detect_exception import LangDetectException
 
 _SAMPLE_CHARS = 5000
+_LANGID_SURE = 0.9  # py3langid's normalised probability at which its call stands
 
 
 @lru_cache(maxsize=1)
@@ -18,11 +21,21 @@ def _factory() -> DetectorFactory:
     return factory
 
 
+@lru_cache(maxsize=1)
+def _langid():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
 def detect_language(text: str) -> str:
     """ISO 639-1 code of `text` judged on its first ~5000 characters ("" when undecidable)."""
     sample = text[:_SAMPLE_CHARS].strip()
-    if not sample:
+    if not any(ch.isalpha() for ch in sample):
         return ""
+    code, prob = _langid().classify(sample)
+    if prob >= _LANGID_SURE:
+        return code
     try:
         detector = _factory().create()
         detector.append(sample)

@@ -1,6 +1,7 @@
 """The SQLite catalog: documents with their text, chunk offsets, filters, versioning, the ingest log."""
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 import pytest
@@ -64,6 +65,28 @@ def test_replacing_a_source_swaps_document_and_chunks(catalog):
     assert [c.chunk_id for c in catalog.iter_chunks()] == [c.chunk_id for c in new_chunks]
     # same content re-put (new chunking): nothing for the caller to delete by doc
     assert catalog.put_document(v2, new_chunks, "fp-other") is None
+
+
+def test_batch_commits_once_and_a_failing_write_undoes_only_itself(catalog):
+    """Ingest switches every finished document of a step in one transaction (catalog.batch): each put is a
+    savepoint, so a put that fails leaves the documents before it stored and nothing of its own."""
+    a, b = make_doc("da", "/a", "Alpha text about cameras."), make_doc("db", "/b", "Beta text about drones.")
+    with catalog.batch():
+        put(catalog, a)
+        put(catalog, b)
+    assert catalog.doc_ids() == {"da", "db"}
+    bad = make_doc("dc", "/c", "Gamma text.")
+    chunks = chunk_document(bad, IngestSettings())
+    chunks = chunks + chunks[:1]  # a repeated chunk id: the chunks insert fails after the document row went in
+    d = make_doc("dd", "/d", "Delta text about radar.")
+    with pytest.raises(sqlite3.IntegrityError):
+        with catalog.batch():
+            put(catalog, d)
+            catalog.put_document(bad, chunks, FP)
+    assert catalog.doc_ids() == {"da", "db", "dd"}  # d committed; c's own document row undone
+    assert catalog.chunk_ids_for("dc") == [] and not catalog.db.in_transaction
+    put(catalog, make_doc("de", "/e", "Epsilon text."))  # the connection is usable afterwards
+    assert "de" in catalog.doc_ids()
 
 
 def test_delete_document_removes_its_chunks(catalog):
