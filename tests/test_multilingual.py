@@ -377,3 +377,48 @@ def test_real_llm_server_renders_a_russian_quote_marked(llm_server):
     got = ans.citations[0]
     assert got.quote == q and got.translation and got.translation != q
     assert got.translation_note.startswith("machine translation from Russian by http://127.0.0.1")
+
+
+# --- the learned cross-language scorer and its calibration (eval/train_xscorer.py, eval/fit_crosslingual.py) ---------
+def test_the_learned_scorer_loads_and_the_calibration_uses_it():
+    from dossier.app.engines.crosslingual import FEATURE_NAMES, XScorer
+
+    xs = XScorer()
+    assert len(xs.weights) == len(xs.mean) == len(xs.scale) == len(FEATURE_NAMES)
+    cal = CrossCalibration.load()
+    assert cal.scorer == "xscorer" and cal.override >= cal.threshold
+    assert "cv_figures" in cal.extra  # the fit records its cross-validated figures beside the in-sample ones
+
+
+def test_pair_features_read_numbers_and_names_across_scripts():
+    from dossier.app.engines.crosslingual import FEATURE_NAMES, pair_features
+    from dossier.app.question import NUMBER
+
+    v = np.eye(512, dtype=np.float32)[:2]
+    X = pair_features(["How many cameras did Kravets show?"] * 2, [RUS, "Антон Кравец показал камеры."], v[:1].repeat(2, 0), v,
+                      [NUMBER, NUMBER])
+    col = {n: i for i, n in enumerate(FEATURE_NAMES)}
+    assert X.shape == (2, len(FEATURE_NAMES))
+    assert X[0, col["type"]] == 1.0 and X[1, col["type"]] == -1.0  # digits in the first sentence only
+    assert X[1, col["name"]] == 1.0  # Kravets / Кравец
+    assert X[0, col["cosine"]] == pytest.approx(1.0) and X[1, col["cosine"]] == pytest.approx(0.0)
+
+
+def test_fit_decides_as_the_engine_and_cross_validates_by_document():
+    from dossier.eval.fit_crosslingual import cross_validate, decide, grid
+
+    def row(i, doc, answerable, score, correct, en=None):
+        return {"id": f"q{i}", "dataset": "xlang-dev", "pair": "en-ru", "answerable": answerable, "docs": [doc] if answerable else [],
+                "en": en, "cands": [{"score": score, "correct": correct, "doc": doc}]}
+
+    rows = [row(i, f"d{i % 3}", True, 2.0, True) for i in range(6)] + [row(10 + i, f"d{i % 3}", False, -2.0, False) for i in range(6)]
+    fit = grid(rows)
+    assert -2.0 < fit["threshold"] <= 2.0 and fit["right"] == 12
+    assert decide(rows[0], fit["threshold"], fit["override"]) == ("x", True)
+    assert decide(rows[6], fit["threshold"], fit["override"]) == ("abstain", True)
+    # an English answer stands unless the foreign candidate clears the override
+    en = {"abstained": False, "correct": False}
+    assert decide(row(99, "d0", True, 2.0, True, en), 0.0, 3.0) == ("en", False)
+    assert decide(row(99, "d0", True, 2.0, True, en), 0.0, 1.0) == ("x", True)
+    cv = cross_validate(rows)
+    assert set(cv) == {r["id"] for r in rows} and all(ok for _, ok in cv.values())
