@@ -140,6 +140,22 @@ class ReusedVectors:
         return out
 
 
+class _StoreProgress:
+    """A log line every 2% of the documents of a store build (which can take most of an hour at 1M)."""
+
+    def __init__(self, total: int):
+        self.total, self.step, self.t0, self.next = total, max(1, total // 50), time.perf_counter(), 0
+
+    def result(self, result, done: int, total: int) -> None:
+        if done >= self.next or done == total:
+            self.next = done + self.step
+            dt = time.perf_counter() - self.t0
+            _log(f"store: {done:,}/{total:,} documents in {dt:,.0f} s ({done / dt if dt else 0:,.1f} documents/s)")
+
+    def embedding(self, *a) -> None:
+        pass
+
+
 def build_store(corpus: Path, store: Path, chroma_url: str | None, real_vectors: int | None = None) -> dict:
     """Ingest the corpus into a fresh store (no comparisons): for query benchmarks at sizes whose
     full ingest benchmark does not fit the time budget. real_vectors: embed only that many chunks for
@@ -153,7 +169,7 @@ def build_store(corpus: Path, store: Path, chroma_url: str | None, real_vectors:
     if real_vectors and real_vectors < info["chunks"]:
         reused = ReusedVectors(svc.embedder.embed, real_vectors)
         svc.embedder.embed = reused
-    res = dossier_ingest(svc, corpus, [str(corpus / "docs")], 512)
+    res = dossier_ingest(svc, corpus, [str(corpus / "docs")], 512, listener=_StoreProgress(info["documents"]))
     if reused is not None:
         del svc.embedder.embed  # the instance attribute: back to the real method
         res["vectors"] = {"real": reused.real_embedded, "perturbed_copies": reused.done - reused.real_embedded,

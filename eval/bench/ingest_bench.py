@@ -106,7 +106,7 @@ def _manifests(corpus: Path):
     return ManifestIndex([(m, load_manifest(m))]) if m.is_file() else ManifestIndex([])
 
 
-def dossier_ingest(svc, corpus: Path, inputs: list[str], flush: int) -> dict:
+def dossier_ingest(svc, corpus: Path, inputs: list[str], flush: int, listener=None) -> dict:
     """One Ingestor run with its stages metered. The model and store are opened before the clock starts."""
     from dossier.index.indexer import Ingestor
 
@@ -134,7 +134,7 @@ def dossier_ingest(svc, corpus: Path, inputs: list[str], flush: int) -> dict:
     indexer_mod.extract_quotes = extract_with_cpu
     c = _clock()
     try:
-        rep = ing.run(inputs)
+        rep = ing.run(inputs, listener=listener)
     finally:
         indexer_mod.extract_quotes = real_extract
     wall, cpu = _since(c)
