@@ -4,12 +4,14 @@ numbers from a shared machine are reported, never tested."""
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 
 from dossier.eval.bench.corpus import ensure_corpus, generate_corpus, read_queries
 from dossier.eval.bench.report import markdown, targets, write
 from dossier.eval.bench.stats import percentile, ratio, summary
+from tests.conftest import DOSSIER, REPO, cli_env
 
 
 @pytest.fixture(autouse=True)
@@ -178,3 +180,28 @@ def test_bench_store_if_missing_keeps_a_matching_store(tmp_path):
     again = CliRunner().invoke(bench_app, args)
     assert again.exit_code == 0, again.output
     assert rec.stat().st_mtime_ns == stamp  # kept, not rebuilt
+
+
+@pytest.mark.slow
+def test_million_command_through_a_chroma_server(tmp_path):
+    """`bench million` (the #14 1M path) on a small server store, through the real CLI and a real `chroma run`:
+    query latency via the server, the app process's peak RSS and the server's, BM25 built from the catalog in a
+    fresh process and then loaded; the report carries a 1M-memory section. (The 1M targets are judged only at 1M.)"""
+    work, out = tmp_path / "work", tmp_path / "out"
+    env = cli_env(tmp_path / "data")
+    build = subprocess.run(DOSSIER + ["bench", "store", "--chunks", "300", "--chroma-server", "--real-vectors", "40",
+                                      "--work", str(work)], cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert build.returncode == 0, build.stderr[-2000:]
+    run = subprocess.run(DOSSIER + ["bench", "million", "--chunks", "300", "--queries", "3", "--warmup", "1", "--work", str(work),
+                                    "--out", str(out), "--name", "m"], cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-2000:]
+    res = json.loads((out / "m.json").read_text())
+    (size, q), = res["query"].items()
+    assert q["retrieval"]["queries"] == 3 and q["chroma"].startswith("server") and q["store_record"]["vectors"]["real"] == 40
+    mem, srv = res["million"]["memory"], res["million"]["chroma_server"]
+    assert mem["chunks"] == int(size) and mem["peak_rss_mib"] > 100 and srv["rss_mib"] > 10 and srv["disk_mib"] > 0
+    built, loaded = res["bm25"]["sizes"]
+    assert built["built"] is True and loaded["built"] is False and built["chunks"] == loaded["chunks"] == int(size)
+    md = (out / "m.md").read_text()
+    assert "1M chunks through a chroma server: memory" in md and "built from the catalog" in md
+    assert not any(t["target"].endswith("at 1M") for t in res["targets"])  # a 300-chunk store judges no 1M target

@@ -19,6 +19,8 @@ def _rss_mib() -> float:
 def main() -> None:
     store, queries_path = Path(sys.argv[1]), Path(sys.argv[2])
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 200
+    index_dir = Path(sys.argv[4]) if len(sys.argv) > 4 else store / "bm25"  # an empty folder: a build from the catalog
+    built = not any(index_dir.glob("*"))
     import bm25s  # noqa: F401  (imported before the RSS baseline)
     import numpy as np  # noqa: F401
 
@@ -31,7 +33,7 @@ def main() -> None:
     cat = Catalog(store / "catalog.sqlite")
     rss0 = _rss_mib()
     t = time.perf_counter()
-    bm = BM25Index(cat, store / "bm25")
+    bm = BM25Index(cat, index_dir)
     bm._ensure()
     load_s = time.perf_counter() - t
     for q in qs[:10]:
@@ -41,14 +43,16 @@ def main() -> None:
         t = time.perf_counter()
         bm.search(q, 50)
         times.append((time.perf_counter() - t) * 1000)
-    disk = sum(f.stat().st_size for f in (store / "bm25").rglob("*") if f.is_file())
-    print(json.dumps({"chunks": len(bm._chunk_ids), "load_s": round(load_s, 3), "rss_growth_mib": round(_rss_mib() - rss0, 1),
+    disk = sum(f.stat().st_size for f in index_dir.rglob("*") if f.is_file())
+    print(json.dumps({"chunks": len(bm._chunk_ids), "load_s": round(load_s, 3), "built": built, "rss_growth_mib": round(_rss_mib() - rss0, 1),
                       "disk_mib": round(disk / 1048576, 1), "search_ms": summary(times, 3)}))
 
 
-def bm25_probe(store: Path, queries: Path, n: int = 200) -> dict:
-    p = subprocess.run([sys.executable, "-m", "dossier.eval.bench.bm25_bench", str(store), str(queries), str(n)],
-                       capture_output=True, text=True, timeout=900)
+def bm25_probe(store: Path, queries: Path, n: int = 200, index_dir: Path | None = None, timeout: float = 900) -> dict:
+    """In a fresh process: load the store's persisted index, or with `index_dir` (an empty folder) build one from the catalog."""
+    extra = [str(index_dir)] if index_dir else []
+    p = subprocess.run([sys.executable, "-m", "dossier.eval.bench.bm25_bench", str(store), str(queries), str(n)] + extra,
+                       capture_output=True, text=True, timeout=timeout)
     if p.returncode != 0:
         return {"error": (p.stderr.strip().splitlines() or ["?"])[-1][:300]}
     return json.loads(p.stdout.strip().splitlines()[-1])

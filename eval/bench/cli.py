@@ -6,6 +6,7 @@ import json
 import shlex
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Optional
@@ -381,6 +382,64 @@ def query_cmd(
         result["query"][str(n)] = _query_one(work, n, seed, chroma_server, queries=queries, warmup=warmup, build=build,
                                              one_thread=one_thread)
     _finish(result, out, name or "query-" + "-".join(_label(n) for n in sizes), t0)
+
+
+def _process_rss_mib(port_arg: str) -> float | None:
+    """RSS of the process whose command line holds `port_arg` (the chroma server started here)."""
+    import psutil
+
+    for p in psutil.process_iter(["cmdline", "memory_info"]):
+        cmd = p.info.get("cmdline") or []
+        if "run" in cmd and port_arg in cmd:
+            return round(p.info["memory_info"].rss / 1048576, 1)
+    return None
+
+
+@bench_app.command("million")
+def million_cmd(
+    chunks: str = typer.Option("1m", "--chunks", help="Store size (1m; a smaller server store only to try the command)."),
+    seed: int = typer.Option(0, "--seed"),
+    work: Path = typer.Option(DEFAULT_WORK, "--work"),
+    queries: int = typer.Option(100, "--queries", help="Measured queries (each for retrieval and for answers, disjoint sets)."),
+    warmup: int = typer.Option(10, "--warmup"),
+    out: Path = typer.Option(DEFAULT_OUT, "--out"),
+    name: str = typer.Option("million", "--name"),
+):
+    """1M chunks through a `chroma run` server (#14): retrieval and extractive answer latency, the peak RSS of an app
+    process holding the store while answering (what `serve` holds) and the chroma server's RSS, and BM25 at 1M for
+    real (load, size on disk, search latency). Needs the store: `dossier bench store --chunks 1m --chroma-server
+    --real-vectors 5000` (about 40 min here)."""
+    from .bm25_bench import bm25_probe
+    from .coldstart import memory_probe
+    from .query_bench import run_query_bench
+
+    t0 = time.perf_counter()
+    n = parse_size(chunks)
+    corpus, st = corpus_dir(work, n, seed), store_dir(work, n, seed, True)
+    build = f"`dossier bench store --chunks {_label(n)} --chroma-server --real-vectors 5000`"
+    if not (corpus / "corpus.json").is_file():
+        raise typer.BadParameter(f"no {_label(n)} corpus in {corpus}: run {build} first")
+    info = json.loads((corpus / "corpus.json").read_text())
+    rec = store_ok(st, info)
+    if rec is None:
+        raise typer.BadParameter(f"no finished {_label(n)} server store in {st}: run {build} first")
+    result = _new_result(_command())
+    result["corpus"] = {k: info[k] for k in ("documents", "chunks", "words", "digest") if k in info}
+    with _maybe_server(st, True) as url:
+        q = run_query_bench(st, corpus, queries=queries, warmup=warmup, chroma_url=url, one_thread_too=False, log=_log)
+        q["store_record"] = rec
+        result["query"] = {str(n): q}
+        _log(f"memory: peak RSS of an app process answering from the {_label(n)} store")
+        mem = memory_probe(st, corpus, chroma_url=url)
+        path = server_path(st)
+        result["million"] = {"memory": mem, "chroma_server": {
+            "rss_mib": _process_rss_mib(url.rsplit(":", 1)[1]),
+            "disk_mib": round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1048576, 1)}}
+    _log(f"bm25: build, load, size and search latency at {_label(n)}")
+    with tempfile.TemporaryDirectory(dir=work) as tmp:  # a build from the catalog, then the persisted index's load
+        rows = [bm25_probe(st, corpus / "queries.jsonl", index_dir=Path(tmp), timeout=3600), bm25_probe(st, corpus / "queries.jsonl")]
+    result["bm25"] = {"sizes": rows}
+    _finish(result, out, name, t0)
 
 
 @bench_app.command("multilingual")

@@ -116,7 +116,7 @@ def _query_targets(result: dict) -> list[dict]:
     """Retrieval and answer latency at 100k chunks (or the largest measured store, as indicative)."""
     out: list[dict] = []
     queries = result.get("query") or {}
-    measured = sorted((int(k) for k, v in queries.items() if "retrieval" in v), reverse=True)
+    measured = sorted((int(k) for k, v in queries.items() if "retrieval" in v and int(k) < MILLION), reverse=True)
     at = TARGET_SIZE if TARGET_SIZE in measured else (measured[0] if measured else None)
     q = queries.get(str(at)) if at else None
     note = "" if at == TARGET_SIZE else (f"100k store not available: value at {size_label(at)} shown, target not judged" if at else "")
@@ -149,9 +149,29 @@ def _query_targets(result: dict) -> list[dict]:
     return out
 
 
+MILLION = 1_000_000
+
+
+def _million_targets(result: dict) -> list[dict]:
+    """#14's 1M-chunk targets, through a `chroma run` server (`bench million`)."""
+    q = (result.get("query") or {}).get(str(MILLION)) or {}
+    mil = result.get("million") or {}
+    if "retrieval" not in q:  # judged only on a 1M store
+        return []
+    vec = (q.get("store_record") or {}).get("vectors") or {}
+    where = "1M chunks, chroma server" + (f" ({vec['real']:,} embedded + {vec['perturbed_copies']:,} perturbed-copy vectors)"
+                                          if vec.get("perturbed_copies") else "")
+    r, a = q.get("retrieval") or {}, q.get("answer") or {}
+    mem = mil.get("memory") or {}
+    return [_t("retrieval p50 at 1M", (r.get("latency_ms") or {}).get("p50"), "<=", 50, "ms", where),
+            _t("extractive answer p50 at 1M", (a.get("latency_ms") or {}).get("p50"), "<=", 200, "ms", where),
+            _t("app process peak RSS at 1M (serve's working set)", mem.get("peak_rss_mib"), "<=", 3072, "MiB", where,
+               mem.get("error", "") or "the chroma server's own RSS is reported beside it")]
+
+
 def targets(result: dict) -> list[dict]:
-    return (_ingest_targets(result) + _query_targets(result) + _cold_targets(result) + _check_targets(result)
-            + _memory_targets(result))
+    return (_ingest_targets(result) + _query_targets(result) + _million_targets(result) + _cold_targets(result)
+            + _check_targets(result) + _memory_targets(result))
 
 
 def _fmt(x, digits=2):
@@ -306,7 +326,11 @@ def _md_bm25(result: dict) -> list[str]:
     if bm:
         L += ["", "## BM25 scaling", ""]
         for row in bm.get("sizes", []):
-            L.append(f"- {row['chunks']:,} chunks: load (memory-mapped) {_fmt(row['load_s'], 3)} s, on disk {_fmt(row['disk_mib'], 1)} MiB, "
+            if "error" in row:
+                L.append(f"- probe failed: {row['error']}")
+                continue
+            how = "built from the catalog" if row.get("built") else "load (memory-mapped)"
+            L.append(f"- {row['chunks']:,} chunks: {how} {_fmt(row['load_s'], 3)} s, on disk {_fmt(row['disk_mib'], 1)} MiB, "
                      f"RSS growth on load+queries {_fmt(row['rss_growth_mib'], 1)} MiB, search p50 {_fmt(row['search_ms']['p50'], 2)} ms, "
                      f"p95 {_fmt(row['search_ms']['p95'], 2)} ms ({row['search_ms']['n']} queries).")
         if bm.get("extrapolation_1m"):
@@ -357,6 +381,25 @@ def _md_memory(result: dict) -> list[str]:
     return L
 
 
+def _md_million(result: dict) -> list[str]:
+    """Memory at 1M chunks (the app process and the chroma server)."""
+    mil = result.get("million") or {}
+    if not mil:
+        return []
+    mem = mil.get("memory") or {}
+    L = ["", "## 1M chunks through a chroma server: memory", ""]
+    if "error" in mem:
+        L.append(f"- app process memory probe failed: {mem['error']}")
+    elif mem:
+        L.append(f"- app process (what `dossier serve` holds: catalog, BM25, embedder, reader, Chroma client) with {mem['chunks']:,} "
+                 f"chunks, answering {mem['queries']} questions: peak RSS **{mem['peak_rss_mib']} MiB** (at end {mem['rss_at_end_mib']} MiB).")
+    srv = mil.get("chroma_server") or {}
+    if srv:
+        L.append(f"- the `chroma run` server holding the 1M vectors: RSS {_fmt(srv.get('rss_mib'), 1)} MiB after the queries; "
+                 f"its data on disk {_fmt(srv.get('disk_mib'), 1)} MiB.")
+    return L
+
+
 def _md_notes(result: dict) -> list[str]:
     """Free-form notes."""
     L: list[str] = []
@@ -373,8 +416,8 @@ def _md_check(result: dict) -> list[str]:
     return check_markdown(result.get("check") or {})
 
 
-_SECTIONS = (_md_header, _md_plan, _md_targets, _md_ingest, _md_query, _md_embedders, _md_bm25, _md_cold_start, _md_memory,
-             _md_check, _md_notes)
+_SECTIONS = (_md_header, _md_plan, _md_targets, _md_ingest, _md_query, _md_million, _md_embedders, _md_bm25, _md_cold_start,
+             _md_memory, _md_check, _md_notes)
 
 
 def markdown(result: dict) -> str:
