@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 from dossier.ingest.sentences import sentence_spans
 
 from .answer_models import Citation
+from .check_model import VerdictModel
 from .check_slots import Conflict, conflicts, missing, polarity_flip, slots
 from .embed_cache import EmbeddingCache
 from .settings import CheckSettings
@@ -129,10 +130,13 @@ class _Candidate:
     parts: tuple = ()  # (start, end, text) of the window's sentences, document offsets
 
 
+READER_FLOOR = -3.0  # the reader logit given to a source sentence too far from the draft sentence to be scored
+
+
 @dataclass
 class _Judged:
     cand: _Candidate
-    similarity: float
+    similarity: float  # embedding similarity of the draft sentence and the source sentence
     coverage: float  # of all the draft's content words, by the window
     topical: float  # of the draft's content words other than its slot values
     missing: list
@@ -140,12 +144,18 @@ class _Judged:
     own: float = 0.0  # coverage of the draft's content words by the source sentence alone (picks the citation)
     neighbour_flips: list = field(default_factory=list)  # polarity flips against the window's other sentences (veto support)
     slots_only: bool = False  # the draft sentence has no content word besides its slot values ("X is a press officer")
+    clause: float = 0.0  # the best similarity of a clause (or the whole) of a long source sentence
+    reader: float = READER_FLOOR  # the answer cross-encoder's logit for (draft sentence, source sentence)
+    match: float = 0.0  # the verdict model's probability that this sentence states the draft's fact
 
-    def support_score(self, w: float) -> float:
-        return round(w * self.coverage + (1 - w) * self.similarity, 4)
+    @property
+    def clean(self) -> bool:
+        """States every slot of the draft sentence, none differently, no neighbour with the opposite polarity."""
+        return not self.conflicts and not self.missing and not self.neighbour_flips
 
-    def topic_score(self, w: float) -> float:
-        return round(w * self.topical + (1 - w) * self.similarity, 4)
+    def features(self) -> dict[str, float]:
+        return {"reader": self.reader, "similarity": self.similarity, "clause": self.clause, "own": self.own,
+                "topical": self.topical, "coverage": self.coverage}
 
 
 def _candidates(hits) -> list[_Candidate]:
@@ -176,6 +186,12 @@ def _neighbour_flip(d, stems: set, text: str):
     return polarity_flip(d, n)
 
 
+def _clause_spans(text: str) -> list[str]:
+    """The clauses of a sentence (3 words or more) and each pair of adjacent ones, at most 10."""
+    parts = [p.strip() for p in _CLAUSE.split(text) if len(p.split()) >= 3]
+    return list(dict.fromkeys(parts + [f"{a} {b}" for a, b in zip(parts, parts[1:])]))[:10]
+
+
 def _citation(n: int, cand: _Candidate, sentence: str = "") -> Citation:
     """The evidence: the candidate sentence, or the neighbour in its window that holds more of the draft
     sentence's content words (a supporting window is cited by its strongest sentence)."""
@@ -195,10 +211,16 @@ def _citation(n: int, cand: _Candidate, sentence: str = "") -> Citation:
 
 
 class DraftChecker:
-    def __init__(self, retriever, embed, settings: CheckSettings | None = None):
+    def __init__(self, retriever, embed, settings: CheckSettings | None = None, *, scorer=None, model: VerdictModel | None = None):
         self.retriever = retriever
         self.settings = settings or CheckSettings()
         self._cache = EmbeddingCache(embed, max_items=20000)
+        if scorer is None:
+            from .context import answer_scorer
+
+            scorer = answer_scorer()  # the process's answer cross-encoder (shared with the extractive engine)
+        self.scorer = scorer
+        self.model = model or VerdictModel.load(self.settings.model_path)
 
     def check(self, text: str, *, k: int | None = None) -> CheckReport:
         t0 = time.perf_counter()
@@ -221,12 +243,19 @@ class DraftChecker:
 
     def check_sentence(self, sentence: str, *, k: int | None = None) -> CheckedSentence:
         sentence = " ".join(sentence.split())
+        return self._verdict(sentence, self.judge(sentence, k=k))
+
+    def judge(self, sentence: str, *, k: int | None = None) -> list[_Judged]:
+        """The closest source sentences with their signals and slot comparison (what the verdict and its fit read)."""
+        sentence = " ".join(sentence.split())
         hits = self.retriever.search(sentence, k=k or self.settings.k)
         if self.settings.lexical_extra:  # the passages sharing the sentence's rarest words, even where the fused rank is low
             have = {h.chunk.chunk_id for h in hits}
             hits += [h for h in self.retriever.search(sentence, k=self.settings.lexical_extra, mode="bm25") if h.chunk.chunk_id not in have]
         judged = self._judge(sentence, _candidates(hits))
-        return self._verdict(sentence, judged)
+        for j in judged:
+            j.match = self.model.match.prob(j.features())
+        return judged
 
     def _judge(self, sentence: str, cands: list[_Candidate]) -> list[_Judged]:
         if not cands:
@@ -237,65 +266,68 @@ class DraftChecker:
         wstems = [set(content_stems(c.window)) for c in cands]
         st = self.settings
         order = sorted(range(len(cands)), key=lambda i: -len(stems & wstems[i]))[: st.candidates]
-        coverage = {i: len(stems & wstems[i]) / max(1, len(stems)) for i in order}
-        topical = {i: len(neutral & wstems[i]) / len(neutral) if neutral else 1.0 for i in order}  # 1.0: slots only
-        # only a candidate some route could accept is embedded (the routes' coverage floors; a speed-up only)
-        viable = [i for i in order if topical[i] >= min(st.contradict_coverage, st.paraphrase_coverage)
-                  or coverage[i] >= min(st.support_coverage, st.paraphrase_support_coverage)]
-        vecs = self._cache.vectors([sentence] + [cands[i].text for i in viable])
-        sims = dict(zip(viable, vecs[1:] @ vecs[0])) if vecs.shape[1] > 1 else {}
+        vecs = self._cache.vectors([sentence] + [cands[i].text for i in order])
+        sims = vecs[1:] @ vecs[0] if vecs.shape[1] > 1 else np.zeros(len(order))
+        owns = {i: len(stems & set(content_stems(cands[i].text))) / max(1, len(stems)) for i in order}
+        read = set(sorted((i for i in order if owns[i] >= st.read_own), key=lambda i: -owns[i])[: st.read_top])
         out = []
-        for i in order:
+        for i, sim in zip(order, sims):
             c = cands[i]
+            coverage = len(stems & wstems[i]) / max(1, len(stems))
+            topical = len(neutral & wstems[i]) / len(neutral) if neutral else 1.0  # 1.0: slots only
             pool, src = slots(c.window), slots(c.text)
             miss = missing(d, pool)
-            conf = conflicts(d, src, miss)
-            own = len(stems & set(content_stems(c.text))) / max(1, len(stems))
-            sim = max(0.0, float(sims.get(i, 0.0)))
-            if (i in sims and coverage[i] >= st.clause_coverage and sim < max(st.paraphrase_similarity, st.paraphrase_support_similarity)
-                    and len(c.text.split()) > 1.5 * len(sentence.split())):
-                sim = max(sim, self._clause_similarity(vecs[0], c.text))
+            before = [p for p in c.parts if p[0] < c.start][::-1]
+            context = [slots(p[2]) for p in before + [p for p in c.parts if p[0] > c.start]]  # nearest first, the one before first
+            conf = conflicts(d, src, miss, context)
+            own = owns[i]
+            sim = max(0.0, float(sim))
+            reader = READER_FLOOR
+            if i in read:  # only the sentences holding most of the draft's words are read closely (a speed-up)
+                reader = float(self.scorer.score(sentence, [c.text])[0])
             flips = [f for p in c.parts if p[2] != c.text for f in [_neighbour_flip(d, stems, p[2])] if f]
-            out.append(_Judged(c, sim, coverage[i], topical[i], miss, conf, own, flips, slots_only=not neutral))
+            out.append(_Judged(c, sim, coverage, topical, miss, conf, own, flips, slots_only=not neutral,
+                               clause=sim, reader=reader))
+        # a long source sentence says many things: its closest clause (or pair of adjacent clauses), all embedded at once
+        spans = {id(j): _clause_spans(j.cand.text) for i, j in zip(order, out)
+                 if i in read and len(j.cand.text.split()) > 1.5 * len(sentence.split())}
+        flat = list(dict.fromkeys(x for xs in spans.values() for x in xs))
+        if flat:
+            v = self._cache.vectors(flat)
+            if v.shape[1] > 1:
+                sim_of = dict(zip(flat, (v @ vecs[0]).tolist()))
+                for j in out:
+                    if spans.get(id(j)):
+                        j.clause = max(j.similarity, max(sim_of[x] for x in spans[id(j)]))
         return out
 
-    def _clause_similarity(self, vec: np.ndarray, text: str) -> float:
-        """A long source sentence says many things: its closest clause (or pair of adjacent clauses) to the
-        draft sentence, by embedding similarity."""
-        parts = [p.strip() for p in _CLAUSE.split(text) if len(p.split()) >= 3]
-        spans = list(dict.fromkeys(parts + [f"{a} {b}" for a, b in zip(parts, parts[1:])]))[:10]
-        if not spans:
-            return 0.0
-        v = self._cache.vectors(spans)
-        return float(max(0.0, (v @ vec).max())) if v.shape[1] > 1 else 0.0
-
     def _verdict(self, sentence: str, judged: list[_Judged]) -> CheckedSentence:
-        st = self.settings
-        w = st.w_coverage
+        """The closest clean source sentence (every slot stated) says how likely support is, the closest
+        conflicting one how likely a contradiction is (the fitted verdict model); the likelier one over its
+        threshold wins, else unsupported. A sentence found verbatim in a window is supported."""
+        m = self.model
         folded = " ".join(fold(sentence).rstrip(". ").split())
-        supported = [j for j in judged if not j.conflicts and not j.missing and not j.neighbour_flips and (
-            (j.coverage >= st.support_coverage and j.similarity >= st.support_similarity)
-            or (j.coverage >= st.paraphrase_support_coverage and j.similarity >= st.paraphrase_support_similarity)
-            or (j.slots_only and j.own >= 1.0))]  # every word of "X is a press officer" in one source sentence
-        supported += [j for j in judged if len(folded) >= 20 and folded in " ".join(fold(j.cand.window).split())]
-        contra = [j for j in judged if j.conflicts and (
-            (j.topical >= st.contradict_coverage and j.similarity >= st.contradict_similarity)
-            or (j.topical >= st.paraphrase_coverage and j.similarity >= st.paraphrase_similarity))]
-        if supported:
-            best, verdict, reason = max(supported, key=lambda j: (j.own, j.support_score(w))), "supported", ""
-        elif contra:
-            best = max(contra, key=lambda j: j.topic_score(w))
-            verdict, reason = "contradicted", best.conflicts[0].reason()
+        verbatim = [j for j in judged if len(folded) >= 20 and folded in " ".join(fold(j.cand.window).split())]
+        clean = max((j for j in judged if j.clean), key=lambda j: j.match, default=None)
+        clash = max((j for j in judged if j.conflicts), key=lambda j: j.match, default=None)
+        ps = m.support.prob({**clean.features(), "match": clean.match}) if clean else 0.0
+        pc = m.contradict.prob({**clash.features(), "match": clash.match}) if clash else 0.0
+        if verbatim:
+            best, verdict, reason = max(verbatim, key=lambda j: (j.own, j.match)), "supported", ""
+        elif clean and ps >= m.support_threshold and ps >= pc:
+            best, verdict, reason = clean, "supported", ""
+        elif clash and pc >= m.contradict_threshold:
+            best, verdict, reason = clash, "contradicted", clash.conflicts[0].reason()
         else:
-            best = max(judged, key=lambda j: j.topic_score(w), default=None)
+            best = max(judged, key=lambda j: j.match, default=None)
             verdict, reason = "unsupported", _why_not(best)
-        out = CheckedSentence(text=sentence, start=0, end=0, verdict=verdict, reason=reason,
-                              score=best.support_score(w) if best else 0.0,
+        out = CheckedSentence(text=sentence, start=0, end=0, verdict=verdict, reason=reason, score=round(ps, 4),
                               citations=([_citation(1, best.cand, sentence if verdict == "supported" else "")]
                                          if best and verdict != "unsupported" else []))
         if best:
             out.signals = {"coverage": round(best.coverage, 4), "topical": round(best.topical, 4),
-                           "similarity": round(best.similarity, 4)}
+                           "similarity": round(best.similarity, 4), "reader": round(best.reader, 4),
+                           "match": round(best.match, 4), "p_supported": round(ps, 4), "p_contradicted": round(pc, 4)}
         return out
 
 

@@ -252,9 +252,22 @@ def missing(draft: Slots, pool: Slots) -> list[tuple[str, str]]:
     return out
 
 
-def conflicts(draft: Slots, source: Slots, draft_missing: list[tuple[str, str]]) -> list[Conflict]:
+_REFERRING = re.compile(r"^\s*[\"\u201c\u201e\u00ab']|\b(?:he|she|they|his|her|their|him)\b", re.IGNORECASE)
+
+
+def refers_back(text: str) -> bool:
+    """The sentence names its speaker or actor elsewhere: a quotation that opens it, or a third-person pronoun
+    ("..., he said")."""
+    return bool(_REFERRING.search(text))
+
+
+def conflicts(draft: Slots, source: Slots, draft_missing: list[tuple[str, str]],
+              context: list[Slots] | None = None) -> list[Conflict]:
     """What the source sentence states differently: a draft value it lacks paired with a value of the same
-    kind that the draft lacks, and a flipped polarity."""
+    kind that the draft lacks, and a flipped polarity. `context`: the slots of the neighbouring sentences,
+    nearest first, read for a person's name when the source sentence names nobody and refers back to
+    someone (a pronoun, an opening quotation mark): the draft's "Dario Velli said" against '"...," he said'
+    after a sentence naming Mira Castellan."""
     out: list[Conflict] = []
     miss_kinds = {k for k, _ in draft_missing}
     if "number" in miss_kinds:
@@ -274,6 +287,9 @@ def conflicts(draft: Slots, source: Slots, draft_missing: list[tuple[str, str]])
             dn = [n for k, n in draft_missing if k == kind]
             extra = [n for n in source.names if not _name_found(n, draft) and not (draft.folded and fold(n) in draft.folded)]
             same = [n for n in extra if org_like(n) == (kind == "organisation")]
+            if dn and kind == "name" and not extra and context and refers_back(source.folded):
+                same = [n for ctx in context for n in ctx.names
+                        if not org_like(n) and " " in n.strip() and not _name_found(n, draft)][:1]
             if dn and (same or extra):
                 pick = (same or extra)[0]
                 out.append(Conflict("organisation" if org_like(dn[0]) or org_like(pick) else "name", pick, dn[0]))

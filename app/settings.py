@@ -56,16 +56,9 @@ class CheckSettings(BaseModel):
     lexical_extra: int = Field(3, ge=0, le=50, description="Passages added from the keyword (BM25) ranking alone, for sentences the fused ranking places low.")
     candidates: int = Field(8, ge=1, le=100, description="Source sentences compared with each draft sentence (those sharing most of its content words).")
     max_sentences: int = Field(2000, ge=1, description="Most sentences a draft may have; a longer one is refused (exit status 2).")
-    w_coverage: float = Field(0.5, ge=0, le=1, description="Weight of content-word coverage against embedding similarity in the support score.")
-    support_coverage: float = Field(0.88, ge=0, le=1, description="Least share of the draft sentence's content words a source sentence (with its neighbours) must have to support it.")
-    support_similarity: float = Field(0.55, ge=0, le=1, description="Least embedding similarity of a supporting source sentence.")
-    contradict_coverage: float = Field(0.85, ge=0, le=1, description="Least share of the draft sentence's content words, slot values left out, a contradicting source sentence must have.")
-    contradict_similarity: float = Field(0.5, ge=0, le=1, description="Least embedding similarity of a contradicting source sentence.")
-    paraphrase_similarity: float = Field(0.75, ge=0, le=1, description="A source sentence this close in meaning contradicts with less content-word coverage (a paraphrase)...")
-    paraphrase_coverage: float = Field(0.5, ge=0, le=1, description="...down to this share of the draft sentence's content words, slot values left out.")
-    paraphrase_support_similarity: float = Field(0.85, ge=0, le=1, description="A source sentence this close in meaning, stating every slot, supports...")
-    paraphrase_support_coverage: float = Field(0.75, ge=0, le=1, description="...with this share of the draft sentence's content words.")
-    clause_coverage: float = Field(0.6, ge=0, le=1, description="A long source sentence covering this share of the draft sentence's content words is also compared clause by clause.")
+    read_own: float = Field(0.15, ge=0, le=1, description="Least share of the draft sentence's content words a source sentence must hold to be scored by the answer cross-encoder and clause by clause (others get the floor logit; a speed-up)...")
+    read_top: int = Field(2, ge=1, le=100, description="...and at most this many of them (most content words first).")
+    model_path: Optional[Path] = Field(None, description="The verdict model (JSON written by `dossier eval fit-check`); default: the bundled app/models/check-verdict.json.")
 
 
 class DossierSettings(BaseSettings):

@@ -435,6 +435,38 @@ def fit_abstain_cmd(
               f"AUC confidence {_fmt(stats['auc_confidence'])} (top score alone {_fmt(stats['auc_top_score_alone'])})")
 
 
+@eval_app.command("fit-check")
+def fit_check_cmd(
+    datasets: Optional[list[Path]] = typer.Argument(None, help="Check datasets to fit on (default: the six named in eval/fit_check.py DEFAULT_SETS; never globbed)."),
+    work: Path = typer.Option(_EVAL_DIR / "runs" / "check-stores", "--work", help="Folder for the corpus store (reused)."),
+    out_file: Optional[Path] = typer.Option(None, "--out", help="Where the model JSON goes (default: app/models/check-verdict.json)."),
+    c: float = typer.Option(0.3, "--c", help="Inverse regularisation of the three logistic regressions."),
+    max_danger: float = typer.Option(0.0, "--max-danger", help="Share of the training data's non-supported sentences the thresholds may mark supported."),
+    as_json: bool = typer.Option(False, "--json", help="Print the fit's figures as JSON."),
+):
+    """Fit the draft checker's verdict model on labelled check sets, with leave-one-set-out cross-validation
+    (the figures to quote), then on all of them (written with its CV figures)."""
+    from dossier.app.check_model import MODEL_PATH
+
+    from . import fit_check
+
+    paths = list(datasets or [_EVAL_DIR / "datasets" / f"{n}.jsonl" for n in fit_check.DEFAULT_SETS])
+    with _progress("fit-check", as_json) as bar:
+        task = bar.add_task("", total=None)
+        res = fit_check.run_fit(paths, work=work, out=out_file or MODEL_PATH, c=c, max_danger=max_danger,
+                                progress=lambda what, d, t: bar.update(task, completed=d, total=t, description=what))
+    rep = res["report"]
+    if as_json:
+        _emit(rep)
+        return
+    for name, m in rep["cross_validated"]["per_set"].items():
+        out.print(f"{name} (held out): accuracy {m['accuracy']:.3f}, contradicted recall {_fmt(m['contradicted_recall'])}, "
+                  f"{m['nonsupported_marked_supported']} of {m['nonsupported']} non-supported marked supported")
+    p, i = rep["cross_validated"]["pooled"], rep["in_sample"]
+    out.print(f"pooled cross-validated: accuracy {p['accuracy']:.3f}, recall {_fmt(p['contradicted_recall'])}, "
+              f"{p['nonsupported_marked_supported']} of {p['nonsupported']}; in-sample (not evidence): {i['accuracy']:.3f}")
+
+
 @eval_app.command("squad")
 def squad_cmd(
     ctx: typer.Context,

@@ -121,3 +121,17 @@ def test_a_role_belongs_to_the_name_written_next_to_it():
 def test_a_hyphenated_word_at_the_start_is_not_a_missing_name():
     miss, _ = compare("Human-rights training was part of the course.", "The course included human-rights training.")
     assert not miss
+
+
+def test_a_speaker_named_only_in_the_sentence_before_is_compared():
+    """'..., he said' names its speaker in the sentence before: a draft giving the quote to someone else
+    conflicts with that name; a sentence that refers back to nobody does not borrow names from around it."""
+    draft = slots("Lena Moss said the harbour fees had tripled since the merger.")
+    source = slots("“The harbour fees have tripled since the merger,” he said.")
+    before = slots("Olaf Brandt, a shipping analyst at the port authority, spoke to reporters on Monday.")
+    miss = missing(draft, slots(before.folded + " " + source.folded))
+    got = conflicts(draft, source, miss, [before])
+    assert [(c.kind, c.source, c.draft) for c in got if c.kind == "name"] == [("name", "Olaf Brandt", "Lena Moss")]
+    plain = slots("The harbour fees have tripled since the merger.")
+    assert not [c for c in conflicts(draft, plain, miss, [before]) if c.kind == "name"]
+    assert not [c for c in conflicts(draft, source, miss) if c.kind == "name"]  # no context given: nothing to compare

@@ -1,0 +1,76 @@
+"""The draft checker's learned verdict: three small logistic regressions over a source sentence's signals,
+fitted by `dossier eval fit-check` on the labelled check sets (`eval/fit_check.py`), weights in
+`app/models/check-verdict.json`.
+
+- match: is this source sentence the one that states the draft sentence's fact (the same fact, or the same
+  fact with one slot changed)? Over the reader cross-encoder's logit for (draft sentence, source sentence),
+  embedding similarity (whole sentence and best clause) and content-word coverage (sentence, window,
+  slot values left out).
+- support: is the draft sentence supported, given the closest source sentence that states all its slots
+  (no conflict, nothing missing, no neighbour with the opposite polarity)?
+- contradict: is it contradicted, given the closest source sentence whose slots conflict with it?
+
+A verdict needs its probability at or over the fitted threshold; supported also needs to beat contradicted.
+Pure Python at run time (the weights are a few numbers): no scikit-learn.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+MODEL_PATH = Path(__file__).parent / "models" / "check-verdict.json"
+
+
+@dataclass(frozen=True)
+class Logistic:
+    features: tuple[str, ...]
+    weights: tuple[float, ...]
+    bias: float
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+
+    def prob(self, x: dict[str, float]) -> float:
+        z = self.bias + sum(w * (x[f] - m) / s for f, w, m, s in zip(self.features, self.weights, self.mean, self.scale))
+        return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
+
+    def to_dict(self) -> dict:
+        return {"features": list(self.features), "weights": list(self.weights), "bias": self.bias,
+                "mean": list(self.mean), "scale": list(self.scale)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Logistic":
+        return cls(tuple(d["features"]), tuple(float(w) for w in d["weights"]), float(d["bias"]),
+                   tuple(float(v) for v in d["mean"]), tuple(float(v) for v in d["scale"]))
+
+
+@dataclass(frozen=True)
+class VerdictModel:
+    match: Logistic
+    support: Logistic
+    contradict: Logistic
+    support_threshold: float
+    contradict_threshold: float
+    fitted_on: str = ""
+
+    def to_dict(self) -> dict:
+        return {"match": self.match.to_dict(), "support": self.support.to_dict(), "contradict": self.contradict.to_dict(),
+                "support_threshold": self.support_threshold, "contradict_threshold": self.contradict_threshold,
+                "fitted_on": self.fitted_on}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "VerdictModel":
+        return cls(Logistic.from_dict(d["match"]), Logistic.from_dict(d["support"]), Logistic.from_dict(d["contradict"]),
+                   float(d["support_threshold"]), float(d["contradict_threshold"]), str(d.get("fitted_on", "")))
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> "VerdictModel":
+        p = Path(path or MODEL_PATH)
+        try:
+            return cls.from_dict(json.loads(p.read_text()))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise RuntimeError(f"{p}: the draft checker's verdict model is unreadable ({e})") from None
+
+    def save(self, path: Path, extra: dict | None = None) -> None:
+        Path(path).write_text(json.dumps({**self.to_dict(), **(extra or {})}, indent=1) + "\n")

@@ -1,0 +1,60 @@
+"""The draft checker's learned verdict model: the bundled weights load and behave, and the fit with grouped
+cross-validation (eval/fit_check.py) runs on small synthetic candidate data."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from dossier.app.check_model import MODEL_PATH, Logistic, VerdictModel
+
+
+def test_the_bundled_model_loads_and_its_probabilities_rise_with_the_evidence():
+    m = VerdictModel.load()
+    assert 0 < m.support_threshold < 1 and 0 < m.contradict_threshold < 1
+    fit = json.loads(MODEL_PATH.read_text())["fit"]
+    assert "check-heldout6" not in fit["datasets"] and fit["cross_validated"]["per_set"]  # CV figures recorded with it
+    weak = {"reader": -3.0, "similarity": 0.2, "clause": 0.2, "own": 0.1, "topical": 0.1, "coverage": 0.2}
+    strong = {"reader": 1.5, "similarity": 0.9, "clause": 0.9, "own": 1.0, "topical": 1.0, "coverage": 1.0}
+    assert m.match.prob(weak) < 0.1 < 0.9 < m.match.prob(strong)
+    assert m.support.prob({**weak, "match": m.match.prob(weak)}) < m.support_threshold <= m.support.prob({**strong, "match": m.match.prob(strong)})
+
+
+def test_round_trip(tmp_path):
+    lg = Logistic(("a",), (2.0,), -1.0, (0.5,), (1.0,))
+    m = VerdictModel(lg, lg, lg, 0.8, 0.4, "x")
+    m.save(tmp_path / "m.json", {"fit": {"note": 1}})
+    assert VerdictModel.load(tmp_path / "m.json") == m
+    assert lg.prob({"a": 0.5}) == pytest.approx(1 / (1 + np.exp(1.0)))
+
+
+def _synthetic(seed: int = 0) -> list[dict]:
+    """Three sets of sentences whose gold candidate reads close (supported, contradicted) or is absent."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for s in range(3):
+        for i in range(30):
+            label = ("supported", "contradicted", "unsupported")[i % 3]
+            cands = []
+            for k in range(4):
+                gold = k == 0 and label != "unsupported"
+                x = rng.normal(1.0 if gold else -1.0, 0.4)
+                cands.append({"reader": x, "similarity": 0.5 + 0.2 * x, "clause": 0.5 + 0.2 * x, "own": 0.5 + 0.2 * x,
+                              "topical": 0.5 + 0.2 * x, "coverage": 0.6, "gold": gold,
+                              "clean": label == "supported" if gold else k % 2 == 0, "conflict": label == "contradicted" if gold else k % 2 == 1})
+            rows.append({"set": f"s{s}", "id": f"s{s}-{i}", "label": label, "verbatim": False, "cands": cands})
+    return rows
+
+
+def test_fit_and_grouped_cross_validation_on_synthetic_data():
+    pytest.importorskip("sklearn")
+    from dossier.eval.fit_check import cross_validate, decide, fit, metrics, _probs
+
+    rows = _synthetic()
+    cv = cross_validate(rows)
+    assert set(cv["per_set"]) == {"s0", "s1", "s2"} and len(cv["verdicts"]) == len(rows)
+    assert cv["pooled"]["accuracy"] > 0.9
+    model = fit(rows)
+    v = decide(_probs(rows, model), model.support_threshold, model.contradict_threshold)
+    assert metrics([r["label"] for r in rows], v)["nonsupported_marked_supported"] == 0  # max_danger 0 in the training data
