@@ -81,6 +81,45 @@ def shared_encoder(threads: int = 1) -> MultilingualEncoder:
     return MultilingualEncoder(threads)
 
 
+XMAP = Path(__file__).resolve().parents[1] / "app" / "models" / "xmap.npz"
+
+
+@functools.lru_cache(maxsize=512)
+def query_language(query: str) -> str:
+    """question_language, remembered: retrieval asks it of the same question up to four times (1.4 ms each)."""
+    return question_language(query)
+
+
+class QuestionMap:
+    """A question in another language, sent into the English embedder's space (eval/train_xmap.py): the
+    multilingual encoder's vector of the question times a linear map fitted on English text, so that the main
+    collection's English chunks can be searched with it. Applies only to the embedder the map was fitted for (the
+    bundled MiniLM: its torch and fp32 ONNX forms give the same vectors as the int8 one to within what the map
+    can tell)."""
+
+    def __init__(self, path: Path | None = None):
+        import json
+
+        with np.load(path or XMAP) as data:
+            self.weights = np.asarray(data["weights"], dtype=np.float32)
+            self.meta = json.loads(str(data["meta"]))
+
+    def applies_to(self, embedder_id: str) -> bool:
+        return embedder_id.split("+")[0] == str(self.meta["target"]).split("+")[0]
+
+    def __call__(self, vec: np.ndarray) -> list[float]:
+        out = np.append(np.asarray(vec, dtype=np.float32), np.float32(1.0)) @ self.weights
+        return (out / (np.linalg.norm(out) or 1.0)).tolist()
+
+
+@functools.lru_cache(maxsize=1)
+def shared_question_map() -> QuestionMap | None:
+    try:
+        return QuestionMap()
+    except (OSError, KeyError, ValueError):
+        return None
+
+
 def wanted(chunk_language: str, mode: str) -> bool:
     """Whether a chunk in this language gets multilingual vectors under `mode`."""
     return mode == "all" or (mode == "foreign" and chunk_language != "en")
@@ -200,19 +239,20 @@ class MultilingualIndex:
         return sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
 
 
-def readable(ranking: str, question_lang: str, chunk_lang: str) -> bool:
+def readable(ranking: str, question_lang: str, chunk_lang: str, mapped: bool = False) -> bool:
     """Whether a ranking can match a question in one language to a chunk in another: the English embedder
-    only English to English, BM25 only words of one language, the multilingual encoder any pair. A chunk of
-    undecided language ("") is open to all three."""
+    only English to English (any question language to English when the question's vector was mapped into its
+    space: `mapped`, QuestionMap), BM25 only words of one language, the multilingual encoder any pair. A chunk
+    of undecided language ("") is open to all three."""
     if ranking == "multilingual" or not chunk_lang:
         return True
     if ranking == "dense":
-        return question_lang == "en" and chunk_lang == "en"
+        return chunk_lang == "en" and (question_lang == "en" or mapped)
     return question_lang == chunk_lang  # bm25
 
 
 def fuse(query: str, dense: dict[str, int], sparse: dict[str, int], multi: dict[str, int], languages: dict[str, str],
-         settings: IndexSettings) -> dict[str, float]:
+         settings: IndexSettings, mapped: bool = False) -> dict[str, float]:
     """Weighted reciprocal rank fusion over the rankings that can read each (question, chunk) pair of languages,
     rescaled to the weight of the English-only fusion (dense + BM25): an English chunk an English question
     finds first in both scores what it scores without this module, and a Russian chunk the multilingual ranking
@@ -220,7 +260,7 @@ def fuse(query: str, dense: dict[str, int], sparse: dict[str, int], multi: dict[
     (the English embedder on Russian text) are noise and are left out; a chunk no ranking can read keeps a
     thousandth of its plain fusion score (last, never lost). The question's language routes nothing by itself:
     every chunk stays in every ranking it was found by."""
-    qlang = question_language(query)
+    qlang = query_language(query)
     weights = {"dense": settings.dense_weight, "bm25": settings.bm25_weight, "multilingual": settings.multilingual_weight}
     full = settings.dense_weight + settings.bm25_weight
     out: dict[str, float] = {}
@@ -229,7 +269,7 @@ def fuse(query: str, dense: dict[str, int], sparse: dict[str, int], multi: dict[
         valid = plain = 0.0
         score = 0.0
         for name, ranks in (("dense", dense), ("bm25", sparse), ("multilingual", multi)):
-            ok = readable(name, qlang, lang) and (name != "multilingual" or cid in multi or not multi)
+            ok = readable(name, qlang, lang, mapped) and (name != "multilingual" or cid in multi or not multi)
             if ok:
                 valid += weights[name]
             if cid in ranks:
@@ -240,10 +280,11 @@ def fuse(query: str, dense: dict[str, int], sparse: dict[str, int], multi: dict[
     return out
 
 
-def cross_only(query: str, languages: dict[str, str]) -> set[str]:
+def cross_only(query: str, languages: dict[str, str], mapped: bool = False) -> set[str]:
     """The chunk ids that only the multilingual ranking can read for this question."""
-    qlang = question_language(query)
-    return {cid for cid, lang in languages.items() if not (readable("dense", qlang, lang) or readable("bm25", qlang, lang))}
+    qlang = query_language(query)
+    return {cid for cid, lang in languages.items()
+            if not (readable("dense", qlang, lang, mapped) or readable("bm25", qlang, lang))}
 
 
 def enough(hits: list, cross: set[str], k: int) -> bool:
@@ -252,16 +293,16 @@ def enough(hits: list, cross: set[str], k: int) -> bool:
     return len(hits) - n_cross >= k and n_cross >= min(k, len(cross))
 
 
-def within_reach(hits: list, query: str, languages: dict[str, str], k: int) -> list:
+def within_reach(hits: list, query: str, languages: dict[str, str], k: int, mapped: bool = False) -> list:
     """The hits to return when the multilingual ranking took part: the best k that the English embedder or BM25
     can read for this question (an English question's English passages: the very ones an English-only library
     returns, so the English engine answers as before) and, besides them, the best k that only the multilingual
     ranking reads (a Russian passage for an English question), in fused order."""
-    qlang = question_language(query)
+    qlang = query_language(query)
     near, cross = [], []
     for h in hits:
         lang = languages.get(h.chunk.chunk_id, h.chunk.language)
-        (near if readable("dense", qlang, lang) or readable("bm25", qlang, lang) else cross).append(h)
+        (near if readable("dense", qlang, lang, mapped) or readable("bm25", qlang, lang) else cross).append(h)
     keep = {id(h) for h in near[:k] + cross[:k]}
     return [h for h in hits if id(h) in keep]
 

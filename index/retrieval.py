@@ -59,8 +59,11 @@ class Retriever:
         dense: list[tuple[str, float]] = []
         sparse: list[tuple[str, float]] = []
         t1 = time.perf_counter()
+        mapped = False
         if mode in ("hybrid", "dense"):
-            vec = self.embedder.embed_query(query)
+            vec = self._question_vector(query)
+            mapped = vec is not None
+            vec = vec if mapped else self.embedder.embed_query(query)
             t1 = time.perf_counter()
             dense = [(h.chunk_id, 1.0 - h.distance) for h in self.store.query(vec, n, doc_ids)]
         t2 = time.perf_counter()
@@ -83,8 +86,8 @@ class Retriever:
 
             mrank = {cid: r for r, (cid, _) in enumerate(multi, 1)}
             langs = self.catalog.chunk_languages(list(set(fused) | set(mrank)))
-            fused = fuse(query, drank, srank, mrank, langs, self.settings)
-            cross = cross_only(query, langs) & set(fused)
+            fused = fuse(query, drank, srank, mrank, langs, self.settings, mapped)
+            cross = cross_only(query, langs, mapped) & set(fused)
         order = sorted(fused, key=lambda c: (-fused[c], c))
         # keep only chunks the catalog knows (vectors of interrupted writes are ignored)
         chunks = self.catalog.get_chunks(order)  # at most 2 x candidates ids
@@ -100,13 +103,30 @@ class Retriever:
             if len(hits) >= k and (not multi or enough(hits, cross, k)):
                 break
         if multi:  # k passages in the question's reach, and up to k more only the multilingual ranking reads
-            hits = within_reach(hits, query, langs, k)
+            hits = within_reach(hits, query, langs, k, mapped)
         t4 = time.perf_counter()
         self.last_timings = {"embed": (t1 - t0) * 1000, "dense": (t2 - t1) * 1000, "bm25": (t3 - t2) * 1000,
                              "fuse": (t4 - t3m) * 1000, "total": (t4 - t0) * 1000}
         if multi:
             self.last_timings["multilingual"] = (t3m - t3) * 1000
         return hits
+
+    def _question_vector(self, query: str) -> list[float] | None:
+        """#16: a question not in English, mapped into the English embedder's space from its multilingual vector
+        (index.multilingual.QuestionMap), so that it reaches English chunks without their having multilingual
+        vectors; None for an English question (embedded as always), with multilingual retrieval off, or when the
+        map does not fit the configured embedder."""
+        if self.settings.multilingual == "off":
+            return None
+        from .multilingual import query_language, shared_question_map
+
+        if query_language(query) == "en":
+            return None
+
+        qmap = shared_question_map()
+        if qmap is None or not qmap.applies_to(self.embedder.id):
+            return None
+        return qmap(self.multilingual.encoder.encode([query])[0])
 
     def _doc_row(self, doc_id: str) -> dict:
         row = self.catalog.db.execute(

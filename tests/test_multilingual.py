@@ -422,3 +422,31 @@ def test_fit_decides_as_the_engine_and_cross_validates_by_document():
     assert decide(row(99, "d0", True, 2.0, True, en), 0.0, 1.0) == ("x", True)
     cv = cross_validate(rows)
     assert set(cv) == {r["id"] for r in rows} and all(ok for _, ok in cv.values())
+
+
+# --- a question in another language reaches English text without multilingual vectors (the question map) ------------
+def test_the_question_map_fits_only_its_embedder_and_gives_unit_vectors():
+    from dossier.index.multilingual import QuestionMap
+
+    qmap = QuestionMap()
+    assert qmap.applies_to("sentence-transformers/all-MiniLM-L6-v2+onnx-int8")
+    assert qmap.applies_to("sentence-transformers/all-MiniLM-L6-v2")  # torch / fp32 ONNX: the same vectors
+    assert not qmap.applies_to("sentence-transformers/some-other-model")
+    v = qmap(np.ones(512, dtype=np.float32) / np.sqrt(512))
+    assert len(v) == 384 and np.linalg.norm(v) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_russian_question_reaches_english_text_in_an_english_only_library(make_service, tmp_path):
+    from dossier.index.indexer import Ingestor
+
+    svc = make_service()
+    Ingestor(svc).run([str(SEED)])
+    assert svc.retriever.multilingual.chunk_count() == 0  # default 'foreign': the English article has no multilingual vectors
+    ru = "На каком расстоянии камеры могут обнаружить людей?"
+    assert svc.retriever._question_vector(ru) is not None
+    assert svc.retriever._question_vector("How far can the cameras detect people?") is None  # English: embedded as always
+    hits = svc.retriever.search(ru, k=3)
+    assert any("110 meters" in h.chunk.text for h in hits)
+    off = make_service(tmp_path / "off")
+    off.retriever.settings.multilingual = "off"
+    assert off.retriever._question_vector(ru) is None
