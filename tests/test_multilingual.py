@@ -450,3 +450,13 @@ def test_a_russian_question_reaches_english_text_in_an_english_only_library(make
     off = make_service(tmp_path / "off")
     off.retriever.settings.multilingual = "off"
     assert off.retriever._question_vector(ru) is None
+
+
+def test_a_foreign_passage_is_split_into_sentences_by_its_own_language():
+    from dossier.app.engines.candidates import candidate_sentences
+
+    de = ("Die Grenzschutzbehörde von Nordland hat am 15. September 2024 die Ausschreibung für 120 Handfunkgeräte neu "
+          "veröffentlicht. Bis zum Ende der Frist gingen fünf Angebote ein.")
+    got = [s.text for s in candidate_sentences([_hit(1, de, "de")])]
+    assert got[0].startswith("Die Grenzschutzbehörde") and got[0].endswith("neu veröffentlicht.")  # "15." is an ordinal
+    assert got[1] == "Bis zum Ende der Frist gingen fünf Angebote ein."

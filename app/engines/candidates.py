@@ -47,7 +47,7 @@ def candidate_sentences(passages: list[Hit]) -> Iterator[Sentence]:
     for i, h in enumerate(passages, 1):
         text = h.chunk.text
         title = title_of(h)
-        spans = sentence_spans(text)
+        spans = sentence_spans(text, language=h.chunk.language or "en")  # a foreign passage by its own language's Punkt model
         for j, (a, b) in enumerate(spans):
             s = text[a:b]
             key = (h.chunk.doc_id, h.chunk.start + a)
