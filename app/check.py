@@ -128,6 +128,7 @@ class _Candidate:
     text: str
     window: str  # the sentence with its neighbours in the chunk
     parts: tuple = ()  # (start, end, text) of the window's sentences, document offsets
+    before: str = ""  # the sentence before, from the document, when the candidate opens its chunk (read for a speaker's name)
 
 
 READER_FLOOR = -3.0  # the reader logit given to a source sentence too far from the draft sentence to be scored
@@ -158,7 +159,9 @@ class _Judged:
                 "topical": self.topical, "coverage": self.coverage}
 
 
-def _candidates(hits) -> list[_Candidate]:
+def _candidates(hits, prev_sentence=None) -> list[_Candidate]:
+    """Every sentence of the retrieved chunks once, with its neighbours in the chunk; `prev_sentence(doc_id,
+    offset)` gives the document's sentence before a chunk's first one."""
     seen: set[tuple[str, int, int]] = set()
     out = []
     for h in hits:
@@ -169,9 +172,13 @@ def _candidates(hits) -> list[_Candidate]:
             if key in seen:
                 continue
             seen.add(key)
+            if i == 0 and c.start > 0 and prev_sentence is not None:
+                before = prev_sentence(c.doc_id, c.start + a)
+            else:
+                before = ""
             near = spans[max(0, i - 1):i + 2]
             parts = tuple((c.start + x, c.start + y, c.text[x:y]) for x, y in near)
-            out.append(_Candidate(h, c.start + a, c.start + b, c.text[a:b], c.text[near[0][0]:near[-1][1]], parts))
+            out.append(_Candidate(h, c.start + a, c.start + b, c.text[a:b], c.text[near[0][0]:near[-1][1]], parts, before))
     return out
 
 
@@ -221,6 +228,22 @@ class DraftChecker:
             scorer = answer_scorer()  # the process's answer cross-encoder (shared with the extractive engine)
         self.scorer = scorer
         self.model = model or VerdictModel.load(self.settings.model_path)
+        self._doc_text = getattr(getattr(retriever, "catalog", None), "doc_text", None)
+        self._docs: dict[str, str] = {}  # the last few documents read for a sentence across a chunk boundary
+
+    def _prev_sentence(self, doc_id: str, offset: int) -> str:
+        """The document's sentence ending before `offset` (a chunk's first sentence has its neighbour in the chunk before)."""
+        if self._doc_text is None:
+            return ""
+        text = self._docs.get(doc_id)
+        if text is None:
+            text = self._doc_text(doc_id) or ""
+            if len(self._docs) >= 16:
+                self._docs.pop(next(iter(self._docs)))
+            self._docs[doc_id] = text
+        head = text[max(0, offset - 600):offset]
+        spans = sentence_spans(head)
+        return head[spans[-1][0]:spans[-1][1]] if spans else ""
 
     def check(self, text: str, *, k: int | None = None) -> CheckReport:
         t0 = time.perf_counter()
@@ -252,7 +275,7 @@ class DraftChecker:
         if self.settings.lexical_extra:  # the passages sharing the sentence's rarest words, even where the fused rank is low
             have = {h.chunk.chunk_id for h in hits}
             hits += [h for h in self.retriever.search(sentence, k=self.settings.lexical_extra, mode="bm25") if h.chunk.chunk_id not in have]
-        judged = self._judge(sentence, _candidates(hits))
+        judged = self._judge(sentence, _candidates(hits, self._prev_sentence))
         for j in judged:
             j.match = self.model.match.prob(j.features())
         return judged
@@ -279,6 +302,8 @@ class DraftChecker:
             miss = missing(d, pool)
             before = [p for p in c.parts if p[0] < c.start][::-1]
             context = [slots(p[2]) for p in before + [p for p in c.parts if p[0] > c.start]]  # nearest first, the one before first
+            if c.before:
+                context.insert(0, slots(c.before))
             conf = conflicts(d, src, miss, context)
             own = owns[i]
             sim = max(0.0, float(sim))

@@ -135,3 +135,25 @@ def test_a_speaker_named_only_in_the_sentence_before_is_compared():
     plain = slots("The harbour fees have tripled since the merger.")
     assert not [c for c in conflicts(draft, plain, miss, [before]) if c.kind == "name"]
     assert not [c for c in conflicts(draft, source, miss) if c.kind == "name"]  # no context given: nothing to compare
+
+
+def test_a_chunks_first_sentence_gets_the_documents_sentence_before_it():
+    """The speaker of a quote that opens a chunk is named at the end of the chunk before: the candidate
+    carries the document's previous sentence (read for names only), the others do not."""
+    from types import SimpleNamespace
+
+    from dossier.app.check import _candidates
+
+    doc = "Olaf Brandt spoke on Monday. “Fees have tripled,” he said. “It is a worrying trend.”"
+    start = doc.index("“Fees")
+    chunk = SimpleNamespace(doc_id="d1", start=start, text=doc[start:], chunk_id="c2", page=None)
+    asked = []
+
+    def prev(doc_id, offset):
+        asked.append((doc_id, offset))
+        return "Olaf Brandt spoke on Monday."
+
+    cands = _candidates([SimpleNamespace(chunk=chunk, doc={})], prev)
+    assert [c.before for c in cands] == ["Olaf Brandt spoke on Monday.", ""]
+    assert asked == [("d1", start)]
+    assert [c.before for c in _candidates([SimpleNamespace(chunk=chunk, doc={})])] == ["", ""]
