@@ -2,13 +2,15 @@
 
 For each sentence of the draft (headings, block quotes and blank lines are context, not checked) the
 passages are retrieved as for a question, split into sentences with exact document offsets, and the
-closest source sentences (by shared content words, then embedding similarity) are compared with the
-draft sentence slot by slot (`check_slots`): quantities, dates, names, roles and polarity.
+closest source sentences (by shared content words) are compared with the draft sentence slot by slot
+(`check_slots`): quantities, dates, names, roles and polarity. Each also gets signals: content-word
+coverage, embedding similarity (whole and by clause) and the answer cross-encoder's logit for (draft
+sentence, source sentence). The verdict model (`check_model`, fitted by `dossier eval fit-check`) reads them:
 
-- supported: one source sentence (with its neighbours for names and figures) states every slot of the
-  draft sentence, covers its content words and is close in meaning;
-- contradicted: a source sentence says the same thing (the draft's other content words, close in
-  meaning) with a different value in one slot, or the opposite polarity;
+- supported: the closest source sentence stating every slot of the draft sentence (none differently, no
+  neighbour with the opposite polarity) makes support likely enough, and likelier than contradiction;
+- contradicted: the closest source sentence whose slots conflict with the draft's (a different value in
+  one slot, or the opposite polarity) makes a contradiction likely enough;
 - unsupported: neither. Sharing words with a passage is not support.
 
 Checking reads the store and never writes to it.
