@@ -201,13 +201,25 @@ def _clause_spans(text: str) -> list[str]:
     return list(dict.fromkeys(parts + [f"{a} {b}" for a, b in zip(parts, parts[1:])]))[:10]
 
 
-def _citation(n: int, cand: _Candidate, sentence: str = "") -> Citation:
+def _conflict_citations(cand: _Candidate, conflict: Conflict) -> list[Citation]:
+    """The cited sentence of a contradiction, and the neighbour in its window that states the source's value
+    when the sentence itself does not (the speaker named in the sentence before a quote)."""
+    out = [_citation(1, cand)]
+    value = fold(conflict.source)
+    if value and value not in fold(cand.text):
+        other = next((p for p in cand.parts if p[0] != cand.start and value in fold(p[2])), None)
+        if other is not None:
+            out.append(_citation(2, cand, span=(other[0], other[1])))
+    return out
+
+
+def _citation(n: int, cand: _Candidate, sentence: str = "", span: tuple[int, int] | None = None) -> Citation:
     """The evidence: the candidate sentence, or the neighbour in its window that holds more of the draft
-    sentence's content words (a supporting window is cited by its strongest sentence)."""
+    sentence's content words (a supporting window is cited by its strongest sentence), or the given span."""
     h = cand.hit
     c = h.chunk
-    start, end = cand.start, cand.end
-    if sentence and cand.parts:
+    start, end = span or (cand.start, cand.end)
+    if sentence and cand.parts and span is None:
         want = set(content_stems(sentence))
         best = max(cand.parts, key=lambda p: (len(want & set(content_stems(p[2]))), p[0] == cand.start))
         start, end = best[0], best[1]
@@ -349,8 +361,8 @@ class DraftChecker:
             best = max(judged, key=lambda j: j.match, default=None)
             verdict, reason = "unsupported", _why_not(best)
         out = CheckedSentence(text=sentence, start=0, end=0, verdict=verdict, reason=reason, score=round(ps, 4),
-                              citations=([_citation(1, best.cand, sentence if verdict == "supported" else "")]
-                                         if best and verdict != "unsupported" else []))
+                              citations=([_citation(1, best.cand, sentence)] if verdict == "supported" else
+                                         _conflict_citations(best.cand, best.conflicts[0]) if verdict == "contradicted" else []))
         if best:
             out.signals = {"coverage": round(best.coverage, 4), "topical": round(best.topical, 4),
                            "similarity": round(best.similarity, 4), "reader": round(best.reader, 4),

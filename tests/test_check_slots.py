@@ -157,3 +157,18 @@ def test_a_chunks_first_sentence_gets_the_documents_sentence_before_it():
     assert [c.before for c in cands] == ["Olaf Brandt spoke on Monday.", ""]
     assert asked == [("d1", start)]
     assert [c.before for c in _candidates([SimpleNamespace(chunk=chunk, doc={})])] == ["", ""]
+
+
+def test_a_contradiction_also_cites_the_neighbour_that_states_the_sources_value():
+    from types import SimpleNamespace
+
+    from dossier.app.check import _candidates, _conflict_citations
+    from dossier.app.check_slots import Conflict
+
+    text = "Olaf Brandt, a port analyst, spoke on Monday. “Fees have tripled,” he said."
+    chunk = SimpleNamespace(doc_id="d1", start=100, text=text, chunk_id="c1", page=None)
+    quote = next(c for c in _candidates([SimpleNamespace(chunk=chunk, doc={"title": "T"})]) if c.text.startswith("“Fees"))
+    cites = _conflict_citations(quote, Conflict("name", "Olaf Brandt", "Lena Moss"))
+    assert [c.quote for c in cites] == ["“Fees have tripled,” he said.", "Olaf Brandt, a port analyst, spoke on Monday."]
+    assert [(c.start, c.end) for c in cites][1] == (100, 100 + text.index(" “Fees"))
+    assert len(_conflict_citations(quote, Conflict("number", "tripled", "doubled"))) == 1  # the sentence states it
