@@ -239,7 +239,7 @@ class DraftChecker:
         if scorer is None:
             from .context import answer_scorer
 
-            scorer = answer_scorer()  # the process's answer cross-encoder (shared with the extractive engine)
+            scorer = answer_scorer()  # the bundled cross-encoder the verdict model was fitted on (shared with the extractive engine's default)
         self.scorer = scorer
         self.model = model or VerdictModel.load(self.settings.model_path)
         self._doc_text = getattr(getattr(retriever, "catalog", None), "doc_text", None)
