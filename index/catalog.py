@@ -87,21 +87,29 @@ class Catalog:
         fails undoes only itself, the writes before it are committed, and the error goes on."""
         db = self.db
         db.execute("BEGIN IMMEDIATE")
+        self._local.batch = True
         try:
             yield
         finally:
-            db.execute("COMMIT")
+            self._local.batch = False
+            if db.in_transaction:  # (SQLite may have rolled the whole transaction back itself, e.g. disk full)
+                try:
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
         db = self.db
-        if db.in_transaction:  # inside batch()
+        if getattr(self._local, "batch", False):  # inside batch(): a savepoint
             db.execute("SAVEPOINT write")
             try:
                 yield db
             except BaseException:
-                db.execute("ROLLBACK TO write")
-                db.execute("RELEASE write")
+                if db.in_transaction:
+                    db.execute("ROLLBACK TO write")
+                    db.execute("RELEASE write")
                 raise
             else:
                 db.execute("RELEASE write")

@@ -399,7 +399,7 @@ class _Run:
     def step(self) -> None:
         """Embed the next `flush_chunks` queued chunks (texts seen twice in the step embedded once)."""
         batch = [self.queue.popleft() for _ in range(min(self.ing.flush_chunks, len(self.queue)))]
-        self.queued_at = time.monotonic()  # (approximately) when what is left was queued
+        self.queued_at = time.monotonic()  # what is left counts as queued now (it waits at most one more IDLE_WAIT_S)
         texts = list(dict.fromkeys(w.prep.chunks[i].text for w, i in batch))
         t = time.perf_counter()
         try:
@@ -451,16 +451,23 @@ class _Run:
         # every document's catalog switch in one transaction (one commit, not one per document); a failure
         # undoes only its own document, those before it are committed
         replaced: list[str | None] = []
-        with cat.batch():
+        failure: BaseException | None = None
+        with cat.batch():  # (a failed commit raises here: nothing of the step stored, the journal repairs)
             for p in batch:
                 assert p.doc is not None
-                replaced.append(cat.put_document(p.doc, p.chunks, svc.fingerprint, quotes=p.quotes))
-        for i, (p, old) in enumerate(zip(batch, replaced)):
+                try:
+                    replaced.append(cat.put_document(p.doc, p.chunks, svc.fingerprint, quotes=p.quotes))
+                except BaseException as exc:  # its savepoint is undone; those before it are committed below
+                    failure = exc
+                    break
+        for i, (p, old) in enumerate(zip(batch, replaced)):  # the committed documents, all or those before a failure
             if old:
                 store.delete_doc(old)
             if stale.get(i):
                 store.delete_ids(stale[i])
             self.finish(p.result)
+        if failure is not None:
+            raise failure
 
     def finish(self, result: FileResult) -> None:
         self.report.results.append(result)

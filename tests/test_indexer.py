@@ -307,6 +307,46 @@ def test_interrupted_write_leaves_orphans_that_retrieval_ignores_and_repair_remo
     assert "Kestrel" in svc.retriever.search("Kestrel Holdings razor wire", k=1)[0].chunk.text
 
 
+def test_a_failure_mid_step_keeps_and_reports_the_documents_written_before_it(tmp_path, make_service):
+    """Documents finished in the same step share one catalog transaction; when one of them fails, those before it
+    are committed, reported and searchable, and nothing of the failing one is in the catalog."""
+    from dossier.index.indexer import IngestListener
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Northwind Optics delivered thermal cameras to Pinsk in November 2016.")
+    (folder / "b.txt").write_text("Kestrel Holdings financed the purchase of razor wire in 2019.")
+    svc = make_service()
+    real_put = svc.catalog.put_document
+
+    def crash_on_b(doc, chunks, fp, **kw):
+        if "Kestrel" in doc.text:
+            raise KeyboardInterrupt
+        return real_put(doc, chunks, fp, **kw)
+
+    heard = []
+
+    class Listener(IngestListener):
+        def result(self, result, done, total):
+            heard.append((Path(result.source).name, result.status))
+
+    upserts = []
+    real_upsert = svc.store.upsert
+    svc.store.upsert = lambda ids, *a, **k: (upserts.append(len(ids)), real_upsert(ids, *a, **k))[1]
+    svc.catalog.put_document = crash_on_b
+    ingestor = Ingestor(svc, flush_chunks=64)
+    ingestor.IDLE_WAIT_S = 60.0  # no step while b is read: both documents are embedded, then written, in one step
+    with pytest.raises(KeyboardInterrupt):
+        ingestor.run([str(folder)], listener=Listener())
+    svc.catalog.put_document, svc.store.upsert = real_put, real_upsert
+    assert upserts == [2]
+    assert heard == [("a.txt", "ingested")]
+    assert len(svc.catalog.doc_ids()) == 1 and not svc.catalog.db.in_transaction
+    assert "Northwind" in svc.retriever.search("Northwind thermal cameras Pinsk", k=1)[0].chunk.text
+    report = Ingestor(svc).run([str(folder)])  # the next run repairs b's orphan vectors and writes it
+    assert {Path(r.source).name: r.status for r in report.results} == {"a.txt": "unchanged", "b.txt": "ingested"}
+
+
 def test_repair_removes_vectors_of_unknown_documents(tmp_path, make_service, shared_embedder):
     src = tmp_path / "a.txt"
     src.write_text("Northwind Optics delivered thermal cameras to Pinsk in November 2016.")

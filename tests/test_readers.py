@@ -20,6 +20,7 @@ from dossier.ingest.settings import IngestSettings
 from dossier.ingest.sniff import sniff
 
 FIXTURES = Path(__file__).parent / "fixtures"
+REPO = FIXTURES.parent.parent
 BROKEN = FIXTURES / "broken"
 SETTINGS = IngestSettings()
 
@@ -410,6 +411,30 @@ def test_detect_language():
     assert detect_language("Государственный пограничный комитет закупил тепловизоры для границы.") == "ru"
     assert detect_language("") == ""
     assert detect_language("12345 67 -- !!") == ""
+
+
+def test_detect_language_english_with_a_russian_quote_stays_english():
+    """py3langid weighs a Cyrillic letter twice (UTF-8 bytes): a mostly English text holding a Russian paragraph
+    must not become Russian (the document's quote rules, its chunks' language and its vectors follow from it)."""
+    from dossier.ingest.language import _langid, chunk_language
+
+    english = (REPO / "sources" / "docs" / "equipping-a-dictator.txt").read_text()[2000:5000]
+    russian = (FIXTURES / "multilingual" / "ru-kessel-centre.txt").read_text()
+    mixed = english[:1500] + "\n\n" + russian  # 72% of the letters Latin
+    assert _langid().classify(mixed)[0] == "ru"  # the bias this guards against (fails if py3langid changes)
+    assert detect_language(mixed) == "en"
+    assert chunk_language(english[:1200] + " " + russian[:400], "") == "en"
+    assert detect_language(russian) == "ru"
+
+
+def test_detect_language_gives_iso_639_1_codes():
+    """Whatever the text, a two-letter code or "" (py3langid also knows codes such as "zxx", "yue", "arz")."""
+    texts = [read("nav-page.html").text] + [
+        (FIXTURES / "multilingual" / p).read_text() for p in ("de-varnia-bericht.txt", "pl-kestrel-dostawy.txt")] + [
+        "粤语广东话香港", "Ma3lesh ya basha, enta fein?", "λόγος", "ok ok ok", "ÿþ\x00b\x00i\x00n"]
+    codes = [detect_language(t) for t in texts]
+    assert codes[:3] == ["en", "de", "pl"]
+    assert all(c == "" or (len(c) == 2 and c.isalpha() and c.islower()) for c in codes), codes
 
 
 def test_detect_language_is_deterministic():

@@ -141,27 +141,25 @@ class ReusedVectors:
         return out
 
 
-class _StoreProgress:
-    """A log line every 2% of the documents of a store build (which can take most of an hour at 1M)."""
-
-    def __init__(self, total: int):
-        self.total, self.step, self.t0, self.next = total, max(1, total // 50), time.perf_counter(), 0
-
-    def result(self, result, done: int, total: int) -> None:
-        if done >= self.next or done == total:
-            self.next = done + self.step
-            dt = time.perf_counter() - self.t0
-            _log(f"store: {done:,}/{total:,} documents in {dt:,.0f} s ({done / dt if dt else 0:,.1f} documents/s)")
-
-    def embedding(self, *a) -> None:
-        pass
-
-
 def build_store(corpus: Path, store: Path, chroma_url: str | None, real_vectors: int | None = None) -> dict:
     """Ingest the corpus into a fresh store (no comparisons): for query benchmarks at sizes whose
     full ingest benchmark does not fit the time budget. real_vectors: embed only that many chunks for
     real and give the rest perturbed copies of them (ReusedVectors), recorded in bench-store.json."""
+    from dossier.index.indexer import IngestListener
+
     from .ingest_bench import dossier_ingest, open_service
+
+    class _StoreProgress(IngestListener):
+        """A log line every 2% of the documents (a 1M build takes most of an hour)."""
+
+        def __init__(self, total: int):
+            self.step, self.t0, self.next = max(1, total // 50), time.perf_counter(), 0
+
+        def result(self, result, done: int, total: int) -> None:
+            if done >= self.next or done == total:
+                self.next = done + self.step
+                dt = time.perf_counter() - self.t0
+                _log(f"store: {done:,}/{total:,} documents in {dt:,.0f} s ({done / dt if dt else 0:,.1f} documents/s)")
 
     info = json.loads((corpus / "corpus.json").read_text())
     svc = open_service(store, chroma_url, vector_cache=not real_vectors)
@@ -182,6 +180,7 @@ def build_store(corpus: Path, store: Path, chroma_url: str | None, real_vectors:
         "corpus_digest": info["digest"], "chunks": res["chunks"], "documents": res["documents"], "embedder": svc.embedder.id,
         "fingerprint": svc.fingerprint, "ingest_seconds": res["seconds"], "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "chroma_url": chroma_url or "", "vectors": res.get("vectors") or {"real": res["chunks"], "perturbed_copies": 0},
+        "bm25_build_s": res["bm25_build_s"],
     }, indent=2))
     return res
 
@@ -384,15 +383,16 @@ def query_cmd(
     _finish(result, out, name or "query-" + "-".join(_label(n) for n in sizes), t0)
 
 
-def _process_rss_mib(port_arg: str) -> float | None:
-    """RSS of the process whose command line holds `port_arg` (the chroma server started here)."""
+def _server_rss_mib(url: str) -> float | None:
+    """RSS of the chroma server started here for `url`."""
     import psutil
 
-    for p in psutil.process_iter(["cmdline", "memory_info"]):
-        cmd = p.info.get("cmdline") or []
-        if "run" in cmd and port_arg in cmd:
-            return round(p.info["memory_info"].rss / 1048576, 1)
-    return None
+    from .server import SERVER_PIDS
+
+    try:
+        return round(psutil.Process(SERVER_PIDS[url]).memory_info().rss / 1048576, 1)
+    except (KeyError, psutil.Error):
+        return None
 
 
 @bench_app.command("million")
@@ -433,7 +433,7 @@ def million_cmd(
         mem = memory_probe(st, corpus, chroma_url=url)
         path = server_path(st)
         result["million"] = {"memory": mem, "chroma_server": {
-            "rss_mib": _process_rss_mib(url.rsplit(":", 1)[1]),
+            "rss_mib": _server_rss_mib(url),
             "disk_mib": round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1048576, 1)}}
     _log(f"bm25: build, load, size and search latency at {_label(n)}")
     with tempfile.TemporaryDirectory(dir=work) as tmp:  # a build from the catalog, then the persisted index's load

@@ -393,6 +393,11 @@ def _md_million(result: dict) -> list[str]:
     elif mem:
         L.append(f"- app process (what `dossier serve` holds: catalog, BM25, embedder, reader, Chroma client) with {mem['chunks']:,} "
                  f"chunks, answering {mem['queries']} questions: peak RSS **{mem['peak_rss_mib']} MiB** (at end {mem['rss_at_end_mib']} MiB).")
+    vec = (((result.get("query") or {}).get(str(MILLION)) or {}).get("store_record") or {}).get("vectors") or {}
+    if vec.get("perturbed_copies"):
+        L.append(f"- the dense vectors past the first {vec['real']:,} are seeded perturbed copies of those (texts, catalog and "
+                 "BM25 are real): the HNSW graph over such clustered copies may search faster or slower than one over "
+                 "a million distinct texts, so the dense part of the latency is indicative.")
     srv = mil.get("chroma_server") or {}
     if srv:
         L.append(f"- the `chroma run` server holding the 1M vectors: RSS {_fmt(srv.get('rss_mib'), 1)} MiB after the queries; "

@@ -23,6 +23,9 @@ def chroma_exe() -> str:
     return str(exe) if exe.exists() else (shutil.which("chroma") or "chroma")
 
 
+SERVER_PIDS: dict[str, int] = {}  # URL -> pid of each server running from here (for its RSS)
+
+
 @contextlib.contextmanager
 def chroma_server(path: Path, timeout: float = 60) -> Iterator[str]:
     """Start `chroma run --path PATH --host 127.0.0.1 --port FREE`, yield its URL, stop it after."""
@@ -49,8 +52,10 @@ def chroma_server(path: Path, timeout: float = 60) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"chroma run did not answer on {url} within {timeout:.0f} s")
             time.sleep(0.25)
+        SERVER_PIDS[url] = proc.pid
         yield url
     finally:
+        SERVER_PIDS.pop(url, None)
         stop_process(proc)
         log.close()
 
