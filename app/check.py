@@ -18,6 +18,7 @@ Checking reads the store and never writes to it.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Literal
@@ -244,17 +245,20 @@ class DraftChecker:
         self.model = model or VerdictModel.load(self.settings.model_path)
         self._doc_text = getattr(getattr(retriever, "catalog", None), "doc_text", None)
         self._docs: dict[str, str] = {}  # the last few documents read for a sentence across a chunk boundary
+        self._docs_lock = threading.Lock()  # one checker serves the app's concurrent checks
 
     def _prev_sentence(self, doc_id: str, offset: int) -> str:
         """The document's sentence ending before `offset` (a chunk's first sentence has its neighbour in the chunk before)."""
         if self._doc_text is None:
             return ""
-        text = self._docs.get(doc_id)
+        with self._docs_lock:
+            text = self._docs.get(doc_id)
         if text is None:
             text = self._doc_text(doc_id) or ""
-            if len(self._docs) >= 16:
-                self._docs.pop(next(iter(self._docs)))
-            self._docs[doc_id] = text
+            with self._docs_lock:
+                while len(self._docs) >= 16:
+                    self._docs.pop(next(iter(self._docs)))
+                self._docs[doc_id] = text
         head = text[max(0, offset - 600):offset]
         spans = sentence_spans(head)
         return head[spans[-1][0]:spans[-1][1]] if spans else ""
