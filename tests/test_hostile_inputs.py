@@ -265,6 +265,8 @@ _MEASURE = textwrap.dedent("""
     svc = AppContext(DossierSettings()).index
     svc.embedder.embed(["warm up"])  # model loaded and the store open before measuring
     svc.store
+    from dossier.ingest.language import detect_language
+    detect_language("Warm up: the language identification model is loaded once (about 140 MB).")
     out = {}
     threading.Thread(target=sample, daemon=True).start()
 
