@@ -1,7 +1,7 @@
 """Fit the question map (#16): a linear map from the multilingual encoder's space (USE Multilingual v3, 512) to the
-bundled English embedder's (all-MiniLM-L6-v2, int8 ONNX, 384), written to `app/models/xmap.npz`.
+bundled English embedder's (all-MiniLM-L6-v2, int8 ONNX, 384), written to `index/models/xmap.npz`.
 
-    python -m dossier.eval.train_xmap [--external shared/external] [--out app/models/xmap.npz]
+    python -m dossier.eval.train_xmap [--external shared/external] [--out index/models/xmap.npz]
 
 Why: under the default `DOSSIER_INDEX__MULTILINGUAL=foreign` English chunks have no multilingual vectors, so a
 question in Russian could not reach English text (the English embedder reads Russian as noise). The map sends
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--external", type=Path, default=_EXTERNAL)
-    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "app" / "models" / "xmap.npz")
+    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "index" / "models" / "xmap.npz")
     ap.add_argument("--ridge", type=float, default=1.0)
     a = ap.parse_args(argv)
     texts = list(dict.fromkeys(t for q, s, _ in training_pairs(articles(a.external, "train"), hard=True) for t in (q, s)))

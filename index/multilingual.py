@@ -17,6 +17,7 @@ the catalog no longer has are ignored by retrieval (as in the main collection) a
 from __future__ import annotations
 
 import functools
+import sys
 import sqlite3
 import threading
 import time
@@ -81,7 +82,7 @@ def shared_encoder(threads: int = 1) -> MultilingualEncoder:
     return MultilingualEncoder(threads)
 
 
-XMAP = Path(__file__).resolve().parents[1] / "app" / "models" / "xmap.npz"
+XMAP = Path(__file__).resolve().parent / "models" / "xmap.npz"  # the index layer's own model (eval/train_xmap.py)
 
 
 @functools.lru_cache(maxsize=512)
@@ -114,9 +115,13 @@ class QuestionMap:
 
 @functools.lru_cache(maxsize=1)
 def shared_question_map() -> QuestionMap | None:
+    """The bundled map, or None (said once on stderr): questions in other languages then reach English text only
+    through BM25 and the multilingual collection."""
     try:
         return QuestionMap()
-    except (OSError, KeyError, ValueError):
+    except (OSError, KeyError, ValueError) as exc:
+        print(f"warning: question map {XMAP} unusable ({exc.__class__.__name__}: {exc}); "
+              "questions in other languages will not search English chunks by meaning", file=sys.stderr)
         return None
 
 

@@ -208,7 +208,9 @@ def test_pip_install_beside_a_package_named_app_leaves_both_working(tmp_path):
     probe = ("import app, dossier, os\n"
              "base = os.path.dirname(dossier.__file__)\n"
              "need = ['app/models/reader/model.onnx', 'app/models/reader/abstain.json', 'eval/calibration.json',\n"
-             "        'eval/baselines.toml', 'eval/datasets/squad-smoke.jsonl', 'app/engines/extractive.py']\n"
+             "        'eval/baselines.toml', 'eval/datasets/squad-smoke.jsonl', 'app/engines/extractive.py',\n"
+             "        'app/models/check-verdict.json', 'app/models/xscorer.json', 'app/models/crosslingual.json',\n"
+             "        'index/models/xmap.npz']\n"
              "print(app.VALUE, all(os.path.exists(os.path.join(base, p)) for p in need), 'site-packages' in base)\n")
     out = subprocess.run([str(venv / "bin" / "python"), "-c", probe], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert out.stdout.split() == ["theirs", "True", "True"], out.stderr[-1500:]
