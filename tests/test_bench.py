@@ -182,7 +182,6 @@ def test_bench_store_if_missing_keeps_a_matching_store(tmp_path):
     assert rec.stat().st_mtime_ns == stamp  # kept, not rebuilt
 
 
-@pytest.mark.slow
 def test_million_command_through_a_chroma_server(tmp_path):
     """`bench million` (the #14 1M path) on a small server store, through the real CLI and a real `chroma run`:
     query latency via the server, the app process's peak RSS and the server's, BM25 built from the catalog in a
