@@ -112,6 +112,16 @@ def _folder_and_core_targets(result: dict) -> list[dict]:
     return out
 
 
+def _store_vectors(q: dict | None) -> dict:
+    """A measured store's vector record (`real`, `perturbed_copies`, ...), {} when unknown."""
+    return ((q or {}).get("store_record") or {}).get("vectors") or {}
+
+
+def _perturbed_note(vec: dict) -> str:
+    """' (N embedded + M perturbed-copy vectors)' for a store with perturbed copies, else ''."""
+    return f" ({vec['real']:,} embedded + {vec['perturbed_copies']:,} perturbed-copy vectors)" if vec.get("perturbed_copies") else ""
+
+
 def _query_targets(result: dict) -> list[dict]:
     """Retrieval and answer latency at 100k chunks (or the largest measured store, as indicative)."""
     out: list[dict] = []
@@ -122,10 +132,9 @@ def _query_targets(result: dict) -> list[dict]:
     note = "" if at == TARGET_SIZE else (f"100k store not available: value at {size_label(at)} shown, target not judged" if at else "")
     where = f"{size_label(at)} chunks" if at else ""
 
-    vec = ((q or {}).get("store_record") or {}).get("vectors") or {}
+    vec = _store_vectors(q)
     synthetic = bool(vec.get("perturbed_copies"))
-    if synthetic:
-        where += f" ({vec['real']:,} embedded + {vec['perturbed_copies']:,} perturbed-copy vectors)"
+    where += _perturbed_note(vec)
 
     def judged(name, value, op, goal, unit, n=""):
         t = _t(name, value, op, goal, unit, where, n or note)
@@ -158,9 +167,7 @@ def _million_targets(result: dict) -> list[dict]:
     mil = result.get("million") or {}
     if "retrieval" not in q:  # judged only on a 1M store
         return []
-    vec = (q.get("store_record") or {}).get("vectors") or {}
-    where = "1M chunks, chroma server" + (f" ({vec['real']:,} embedded + {vec['perturbed_copies']:,} perturbed-copy vectors)"
-                                          if vec.get("perturbed_copies") else "")
+    where = "1M chunks, chroma server" + _perturbed_note(_store_vectors(q))
     r, a = q.get("retrieval") or {}, q.get("answer") or {}
     mem = mil.get("memory") or {}
     return [_t("retrieval p50 at 1M", (r.get("latency_ms") or {}).get("p50"), "<=", 50, "ms", where),
@@ -280,7 +287,7 @@ def _md_query(result: dict) -> list[str]:
             if "retrieval" not in v:
                 L.append(f"| {size_label(int(size))} | — | | | | | | | | | | {v.get('skipped', '')} |")
                 continue
-            rv = (v.get("store_record") or {}).get("vectors") or {}
+            rv = _store_vectors(v)
             lab = f"{v['chunks']:,} chunks ({v['chroma']}, {v.get('embed_backend', 'torch')}"
             lab += f"; {rv['real']:,} embedded + {rv['perturbed_copies']:,} perturbed-copy vectors)" if rv.get("perturbed_copies") else ")"
             for name, key, sanity in (("retrieval (hybrid)", "retrieval", f"source doc in top-{v['k']}: {v['retrieval']['source_doc_in_top_k']}"),
@@ -393,7 +400,7 @@ def _md_million(result: dict) -> list[str]:
     elif mem:
         L.append(f"- app process (what `dossier serve` holds: catalog, BM25, embedder, reader, Chroma client) with {mem['chunks']:,} "
                  f"chunks, answering {mem['queries']} questions: peak RSS **{mem['peak_rss_mib']} MiB** (at end {mem['rss_at_end_mib']} MiB).")
-    vec = (((result.get("query") or {}).get(str(MILLION)) or {}).get("store_record") or {}).get("vectors") or {}
+    vec = _store_vectors((result.get("query") or {}).get(str(MILLION)))
     if vec.get("perturbed_copies"):
         L.append(f"- the dense vectors past the first {vec['real']:,} are seeded perturbed copies of those (texts, catalog and "
                  "BM25 are real): the HNSW graph over such clustered copies may search faster or slower than one over "
