@@ -206,6 +206,13 @@ def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def ingest_seed(env: dict[str, str]) -> None:
+    """The seed article (`sources/docs` with its manifest) ingested through the real CLI into env's data dir."""
+    ing = subprocess.run(DOSSIER + ["ingest", str(REPO / "sources" / "docs"), "--manifest", str(SEED_MANIFEST)],
+                         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert ing.returncode == 0, ing.stdout + ing.stderr
+
+
 # Run before `dossier`'s main(): records every DNS lookup and connection to an address that is not on
 # this machine (telemetry, hub downloads, ...) as a JSON line in $NET_AUDIT_OUT.
 NET_AUDIT = textwrap.dedent("""

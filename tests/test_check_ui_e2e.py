@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DOSSIER, REPO, SEED_MANIFEST, SHOTS, chromium_page, cli_env, needs_chromium, serving
+from tests.conftest import DOSSIER, REPO, SHOTS, chromium_page, cli_env, ingest_seed, needs_chromium, serving
 
 PARAGRAPH = ("The EU's embargo against Belarus dates to 2015. "
              "According to tender documents, the cameras can detect people up to 110 meters away. "
@@ -25,9 +25,7 @@ pytestmark = needs_chromium
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("check-e2e") / "data"
-    ing = subprocess.run(DOSSIER + ["ingest", str(REPO / "sources" / "docs"), "--manifest", str(SEED_MANIFEST)],
-                         cwd=REPO, env=cli_env(data_dir), capture_output=True, text=True, timeout=300)
-    assert ing.returncode == 0, ing.stdout + ing.stderr
+    ingest_seed(cli_env(data_dir))
     with serving(data_dir, data_dir.parent / "serve.log") as (_, base):
         yield base, data_dir
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DOSSIER, REPO, SEED_MANIFEST, SHOTS, chromium_page, cli_env, needs_chromium, serving
+from tests.conftest import DOSSIER, REPO, SHOTS, chromium_page, cli_env, ingest_seed, needs_chromium, serving
 
 
 pytestmark = needs_chromium
@@ -24,9 +24,7 @@ pytestmark = needs_chromium
 def server(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("quotes-e2e") / "data"
     env = cli_env(data_dir)
-    ing = subprocess.run(DOSSIER + ["ingest", str(REPO / "sources" / "docs"), "--manifest", str(SEED_MANIFEST)],
-                         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert ing.returncode == 0, ing.stdout + ing.stderr
+    ingest_seed(env)
     res = subprocess.run(DOSSIER + ["quotes", "--speaker", "Bychkovskiy", "--json"], cwd=REPO, env=env, capture_output=True,
                          text=True, timeout=120)
     assert res.returncode == 0, res.stderr

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, DOSSIER, REPO, SHOTS, needs_chromium, open_app_page
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, DOSSIER, REPO, SHOTS, ingest_seed, needs_chromium, open_app_page
 from tests.conftest import ask_in_page as ask
 
 TIMEOUT_MS = 30_000
@@ -52,9 +52,7 @@ def server(tmp_path_factory):
     """(base_url, data_dir) of a running `dossier serve` over the ingested seed article."""
     data_dir = tmp_path_factory.mktemp("e2e") / "data"
     env = _env(data_dir)
-    ing = subprocess.run(DOSSIER + ["ingest", str(REPO / "sources" / "docs"), "--manifest", str(REPO / "sources" / "manifest.tsv")],
-                         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert ing.returncode == 0, ing.stdout + ing.stderr
+    ingest_seed(env)
     port = _free_port()
     log = (data_dir.parent / "serve.log").open("w")
     proc = subprocess.Popen(DOSSIER + ["serve", "--host", "127.0.0.1", "--port", str(port)], cwd=REPO, env=env,
@@ -360,9 +358,7 @@ def test_llm_engine_streams_in_the_browser(browser, llm_server, tmp_path):
 
     data_dir = tmp_path / "data"
     env = {**_env(data_dir), "DOSSIER_LLM__BASE_URL": llm_server, "DOSSIER_LLM__PROVIDER": "openai-like"}
-    ing = subprocess.run(DOSSIER + ["ingest", str(REPO / "sources" / "docs"), "--manifest", str(REPO / "sources" / "manifest.tsv")],
-                         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert ing.returncode == 0, ing.stderr
+    ingest_seed(env)
     port = _free_port()
     proc = subprocess.Popen(DOSSIER + ["serve", "--port", str(port)], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
