@@ -25,13 +25,14 @@ def collect(datasets: list[Path], store: Path, mode: str, corpus: Path | None = 
 
     from .runner import prepare_store
 
+    fresh = not (store / "catalog.sqlite").exists()  # before AppContext, which creates the catalog
     settings = DossierSettings()
     settings.index.multilingual = mode
     settings.data_dir = store
     settings.chroma_url = ""
     app = AppContext(settings)
     svc = app.index
-    mapping, _ = prepare_store(load_corpus(corpus or corpus_path_for(datasets[0])), svc, ingest=not (store / "catalog.sqlite").exists())
+    mapping, _ = prepare_store(load_corpus(corpus or corpus_path_for(datasets[0])), svc, ingest=fresh)
     base = extractive_engine(settings.answer)
     eng = CrossLingualEngine(base, shared_encoder(1), CrossCalibration(type_weight=0.0, name_weight=0.0))
     eng.fit_mode = True
