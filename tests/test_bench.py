@@ -204,3 +204,52 @@ def test_million_command_through_a_chroma_server(tmp_path):
     md = (out / "m.md").read_text()
     assert "1M chunks through a chroma server: memory" in md and "built from the catalog" in md
     assert not any(t["target"].endswith("at 1M") for t in res["targets"])  # a 300-chunk store judges no 1M target
+
+
+def _multilingual_result(growth: float) -> dict:
+    """A `bench multilingual` result (the shape run_multilingual_bench returns), for the report's unit tests."""
+    enc = {"threads": 1, "sentences": 512, "load_s": 1.1, "sentences_per_s": 500.0, "one_sentence_ms_p50": 2.0}
+    return {"command": "dossier bench multilingual", "started_at": "2026-11-30 16:00:00 UTC", "notes": [],
+            "machine": {"cpu": "test", "cores": 2, "ram_gib": 1, "os": "x", "python": "3", "torch_threads": 1,
+                        "load_average_at_start": [0, 0, 0], "git": {"commit": "abc", "dirty": False}, "versions": {}},
+            "multilingual": {
+                "chunk_language": {"chunks": 300, "seconds": 0.02, "us_per_chunk": 66.7},
+                "encoder": {"english_1t": enc, "fixtures_2t": {**enc, "threads": 2}},
+                "sync_foreign_english_only": {"added_chunks": 0, "removed_chunks": 0, "sentences": 0, "seconds": 0.1},
+                "retrieval_multilingual_empty": {"queries": 5, "p50_ms": 8.0, "p95_ms": 9.0, "multilingual_stage_p50_ms": 0.0},
+                "sync_all": {"added_chunks": 300, "removed_chunks": 0, "sentences": 2400, "seconds": 9.0,
+                             "chunks_per_s": 33.3, "sentences_per_s": 266.7},
+                "retrieval_multilingual_all": {"queries": 5, "p50_ms": 8.0 + growth, "p95_ms": 40.0,
+                                               "multilingual_stage_p50_ms": 7.0},
+                "query_p50_growth_ms": growth, "store": {"path": "s", "chunks": 300}}}
+
+
+@pytest.mark.parametrize("growth,status", [(12.5, "met"), (31.0, "missed")])
+def test_multilingual_report_judges_the_query_growth_target(growth, status):
+    res = _multilingual_result(growth)
+    res["targets"] = targets(res)
+    (t,) = [t for t in res["targets"] if "multilingual" in t["target"]]
+    assert (t["measured"], t["goal"], t["status"], t["where"]) == (growth, 30.0, status, "300 chunks")
+    md = markdown(res)
+    assert "## Sources in other languages" in md and f"growth **{growth} ms**" in md and "2,400 sentences" in md
+
+
+@pytest.mark.slow
+def test_multilingual_command_end_to_end(tmp_path):
+    """`bench multilingual` through the real CLI on a small bench store: the real multilingual encoder, a real
+    'all' sync into a copy of the store, retrieval before and after, and a report with the target row."""
+    work, out = tmp_path / "work", tmp_path / "out"
+    env = cli_env(tmp_path / "data")
+    build = subprocess.run(DOSSIER + ["bench", "store", "--chunks", "300", "--work", str(work)], cwd=REPO, env=env,
+                           capture_output=True, text=True, timeout=900)
+    assert build.returncode == 0, build.stderr[-2000:]
+    run = subprocess.run(DOSSIER + ["bench", "multilingual", "--chunks", "300", "--queries", "5", "--work", str(work),
+                                    "--out", str(out), "--name", "ml"], cwd=REPO, env=env, capture_output=True, text=True,
+                         timeout=900)
+    assert run.returncode == 0, run.stderr[-2000:]
+    res = json.loads((out / "ml.json").read_text())
+    ml = res["multilingual"]
+    assert ml["sync_all"]["added_chunks"] == ml["store"]["chunks"] > 0 and ml["retrieval_multilingual_all"]["queries"] == 5
+    assert ml["sync_foreign_english_only"]["added_chunks"] == 0
+    assert any("multilingual" in t["target"] and t["status"] in ("met", "missed") for t in res["targets"])
+    assert "## Sources in other languages" in (out / "ml.md").read_text()

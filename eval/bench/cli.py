@@ -449,20 +449,20 @@ def multilingual_cmd(
     work: Path = typer.Option(DEFAULT_WORK, "--work"),
     queries: int = typer.Option(100, "--queries"),
     out: Path = typer.Option(DEFAULT_OUT, "--out"),
+    name: Optional[str] = typer.Option(None, "--name"),
 ):
     """Sources in other languages (#16): multilingual encoder speed, per-chunk language and sync cost at ingest, and
     retrieval p50 before and after every chunk of a copy of the bench store gets multilingual vectors."""
     from .multilingual_bench import run_multilingual_bench
 
+    t0 = time.perf_counter()
     n = parse_size(chunks)
     store, corpus = store_dir(work, n, seed, False), corpus_dir(work, n, seed)
     if not (store / "catalog.sqlite").exists():
         raise typer.BadParameter(f"no bench store at {store}: run `dossier bench store --chunks {chunks}` first")
-    res = {"command": _command(), "started_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-           **run_multilingual_bench(store, corpus, work, queries=queries, log=_log)}
-    path = out / f"multilingual-{_label(n)}.json"
-    path.write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    _log(f"wrote {path}")
+    result = _new_result(_command())
+    result["multilingual"] = run_multilingual_bench(store, corpus, work, queries=queries, log=_log)
+    _finish(result, out, name or f"multilingual-{_label(n)}", t0)
 
 
 @bench_app.command("coldstart")

@@ -134,3 +134,45 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+QUERY_GROWTH_TARGET_MS = 30.0  # issue #16: query p50 grows by at most 30 ms at 10k chunks
+
+
+def targets(ml: dict) -> list[dict]:
+    """The #16 query-latency target, judged on this bench's before/after retrieval p50."""
+    if not ml:
+        return []
+    growth = ml.get("query_p50_growth_ms")
+    chunks = (ml.get("store") or {}).get("chunks")
+    status = "not measured" if growth is None else ("met" if growth <= QUERY_GROWTH_TARGET_MS else "missed")
+    return [{"target": "retrieval p50 growth, every chunk with multilingual vectors vs none", "measured": growth, "op": "<=",
+             "goal": QUERY_GROWTH_TARGET_MS, "unit": "ms", "status": status,
+             "where": f"{chunks:,} chunks" if chunks else "", "note": ""}]
+
+
+def markdown(ml: dict) -> list[str]:
+    """The multilingual section of a benchmark report."""
+    if not ml:
+        return []
+    L = ["", "## Sources in other languages (multilingual encoder)", ""]
+    for key, vals in (ml.get("encoder") or {}).items():
+        L.append(f"- encoder, {key.replace('_', ' sentences, ')}: {vals['sentences_per_s']:,.1f} sentences/s, one sentence "
+                 f"p50 {vals['one_sentence_ms_p50']:.2f} ms (load {vals['load_s']:.2f} s)")
+    cl = ml.get("chunk_language") or {}
+    if cl:
+        L.append(f"- per-chunk language over {cl['chunks']:,} chunks: {cl['us_per_chunk']:.1f} us a chunk")
+    eo = ml.get("sync_foreign_english_only") or {}
+    if eo:
+        L.append(f"- multilingual sync after an English-only ingest (default 'foreign'): {eo['added_chunks']} chunks added, "
+                 f"{eo['seconds']:.2f} s")
+    sa = ml.get("sync_all") or {}
+    if sa:
+        L.append(f"- every chunk given multilingual sentence vectors ('all'): {sa['added_chunks']:,} chunks, {sa['sentences']:,} "
+                 f"sentences in {sa['seconds']:,.1f} s ({sa['chunks_per_s']} chunks/s)")
+    before, after = ml.get("retrieval_multilingual_empty") or {}, ml.get("retrieval_multilingual_all") or {}
+    if before and after:
+        L.append(f"- retrieval p50 {before['p50_ms']:.2f} ms -> {after['p50_ms']:.2f} ms (p95 {before['p95_ms']:.2f} -> "
+                 f"{after['p95_ms']:.2f}; multilingual stage p50 {after['multilingual_stage_p50_ms']:.2f} ms) over "
+                 f"{after['queries']} questions: growth **{ml.get('query_p50_growth_ms')} ms**")
+    return L

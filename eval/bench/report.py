@@ -178,7 +178,13 @@ def _million_targets(result: dict) -> list[dict]:
 
 def targets(result: dict) -> list[dict]:
     return (_ingest_targets(result) + _query_targets(result) + _million_targets(result) + _cold_targets(result)
-            + _check_targets(result) + _memory_targets(result))
+            + _check_targets(result) + _memory_targets(result) + _multilingual_targets(result))
+
+
+def _multilingual_targets(result: dict) -> list[dict]:
+    from .multilingual_bench import targets as multilingual_targets
+
+    return multilingual_targets(result.get("multilingual") or {})
 
 
 def _fmt(x, digits=2):
@@ -428,8 +434,15 @@ def _md_check(result: dict) -> list[str]:
     return check_markdown(result.get("check") or {})
 
 
+def _md_multilingual(result: dict) -> list[str]:
+    """What sources in other languages cost (#16)."""
+    from .multilingual_bench import markdown as multilingual_markdown
+
+    return multilingual_markdown(result.get("multilingual") or {})
+
+
 _SECTIONS = (_md_header, _md_plan, _md_targets, _md_ingest, _md_query, _md_million, _md_embedders, _md_bm25, _md_cold_start,
-             _md_memory, _md_check, _md_notes)
+             _md_memory, _md_check, _md_multilingual, _md_notes)
 
 
 def markdown(result: dict) -> str:
