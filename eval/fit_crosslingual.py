@@ -2,20 +2,22 @@
 
     python -m dossier.eval.fit_crosslingual [--store DIR] [--out app/models/crosslingual.json] [--rows rows.jsonl]
 
-Tuning data: xlang-dev, xlang-heldout and xlang-heldout2 (all three scored blind once, dev data since) and seed-dev's
-English questions asked of the same mixed library (a foreign answer that is too eager costs them), all asked of the
-xlang-heldout2 corpus (the ten documents) with multilingual vectors for every document (`all`). seed-heldout is
-asked too and reported, never fitted on. Each question is retrieved once; the English engine's draft on the
-English passages and every cross-language candidate with its learned score (app/models/xscorer.json, trained on
-SQuAD only: eval/train_xscorer.py) are kept; a grid over (threshold, override) scores every setting by its right
-outcomes (an answerable question answered with its answer keys, an unanswerable one abstained; the English-only
-questions together weigh as much as the cross-language ones) and takes the medians of the settings within one
-right outcome of the best.
+Tuning data: xlang-dev, xlang-heldout, xlang-heldout2 and xlang-heldout3 (each scored blind once, dev data since) and
+seed-dev's English questions asked of the same mixed library (a foreign answer that is too eager costs them), all
+asked of the xlang-heldout3 corpus (its thirteen documents, a superset of the others') under the default
+`multilingual=foreign`. seed-heldout is asked too and reported, never fitted on. Each question is retrieved once; the
+English engine's draft on the English passages and every cross-language candidate with its learned score
+(app/models/xscorer.json: eval/train_xscorer.py, trained on public data only) are kept; a grid over (threshold,
+override) scores every setting by its right outcomes (an answerable question answered with its answer keys, an
+unanswerable one abstained; the English-only questions together weigh as much as the cross-language ones) and takes
+the medians of the settings within one right outcome of the best.
 
 The figures reported are leave-one-document-out cross-validation: a question belongs to the document of its gold
-quote (an unanswerable one to the document of its best-scored candidate), and the thresholds applied to a
-document's questions are fitted on the other documents' questions only. The calibration written is the fit on
-all of them (its in-sample count is recorded as such).
+quote, an unanswerable one to the document of its first retrieved passage (fixed by retrieval, not by the scores
+being fitted: the earlier grouping by the best-scored candidate moved with the scorer, and a question asked of two
+stores could land in two groups), and the thresholds applied to a document's questions are fitted on the other
+documents' questions only. The calibration written is the fit on all of them (its in-sample count is recorded as
+such).
 """
 from __future__ import annotations
 
@@ -25,10 +27,10 @@ import json
 from pathlib import Path
 
 DATASETS = Path(__file__).resolve().parent / "datasets"
-XLANG = tuple(DATASETS / f"xlang-{n}.jsonl" for n in ("dev", "heldout", "heldout2"))
+XLANG = tuple(DATASETS / f"xlang-{n}.jsonl" for n in ("dev", "heldout", "heldout2", "heldout3"))
 ENGLISH = DATASETS / "seed-dev.jsonl"
 MEASURED_ONLY = DATASETS / "seed-heldout.jsonl"
-CORPUS = DATASETS / "xlang-heldout2.corpus.toml"
+CORPUS = DATASETS / "xlang-heldout3.corpus.toml"
 
 
 def score_rows(rows: list[dict], scorer: str = "xscorer") -> None:
@@ -101,8 +103,12 @@ def _median(xs: list[float]) -> float:
 
 
 def group_of(row: dict) -> str:
+    """A question's CV group: its gold document; an unanswerable one's first retrieved passage's document (what
+    retrieval put first, independent of the scores being fitted; rows without passages: the best candidate's)."""
     if row["docs"]:
         return row["docs"][0]
+    if row.get("passages"):
+        return row["passages"][0]["doc"]
     return max(row["cands"], key=lambda c: c["score"])["doc"] if row["cands"] else "none"
 
 
@@ -117,7 +123,8 @@ def cross_validate(rows: list[dict], other: list[dict] | None = None) -> dict[st
     for r in (other if other is not None else rows):
         tests[group_of(r)].append(r)
     for g, test in tests.items():
-        fit = grid([r for r in rows if group_of(r) != g])
+        ids = {r["id"] for r in test}
+        fit = grid([r for r in rows if group_of(r) != g and r["id"] not in ids])
         for r in test:
             out[r["id"]] = decide(r, fit["threshold"], fit["override"])
     return out
@@ -145,53 +152,42 @@ def main(argv: list[str] | None = None) -> int:
     from .xlang_rows import collect
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--store", type=Path, default=Path("eval/runs/xlang-fit/store"),
-                    help="a store of the xlang-heldout2 corpus with multilingual=all (built when missing)")
+    ap.add_argument("--store", type=Path, default=Path("eval/runs/xlang-fit/store-foreign"),
+                    help="a store of the xlang-heldout3 corpus with multilingual=foreign (built when missing)")
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--scorer", default="xscorer", choices=("xscorer", "cosine"),
-                    help="cosine: the previous engine's score, for comparison (write it with --out elsewhere)")
+                    help="cosine: the first engine's score, for comparison (write it with --out elsewhere)")
     ap.add_argument("--rows", type=Path, default=None, help="read the collected rows from here if it exists, else write them")
-    ap.add_argument("--foreign-store", type=Path, default=Path("eval/runs/xlang-fit/store-foreign"),
-                    help="the same corpus with multilingual=foreign (the default): figures only, never fitted on")
-    ap.add_argument("--foreign-rows", type=Path, default=None)
     a = ap.parse_args(argv)
 
-    def rows_of(path: Path | None, store: Path, mode: str) -> list[dict]:
-        if path and path.exists():
-            return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        got = collect([*XLANG, ENGLISH, MEASURED_ONLY], store, mode, CORPUS)
-        if path:
-            path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in got), encoding="utf-8")
-        return got
-
-    rows = rows_of(a.rows, a.store, "all")
-    foreign = rows_of(a.foreign_rows, a.foreign_store, "foreign")
+    if a.rows and a.rows.exists():
+        rows = [json.loads(line) for line in a.rows.read_text(encoding="utf-8").splitlines() if line.strip()]
+    else:
+        rows = collect([*XLANG, ENGLISH, MEASURED_ONLY], a.store, "foreign", CORPUS)
+        if a.rows:
+            a.rows.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     score_rows(rows, a.scorer)
-    score_rows(foreign, a.scorer)
     fitted = [r for r in rows if r["dataset"] != MEASURED_ONLY.stem]
     cv = cross_validate(fitted)
     fit = grid(fitted)
     in_sample = {r["id"]: decide(r, fit["threshold"], fit["override"]) for r in rows}
     n_x = sum(r["pair"] != "en-en" for r in fitted)
+    from dossier.app.engines.crosslingual import CALIBRATION, XSCORER
+
+    xs_meta = json.loads(XSCORER.read_text(encoding="utf-8"))
     out = {"threshold": fit["threshold"], "override": fit["override"], "type_weight": 0.0, "name_weight": 0.0,
            "coverage_weight": 0.0, "scorer": a.scorer,
-           "fitted_on": f"xlang-dev + xlang-heldout + xlang-heldout2 ({n_x} cross-language questions) and seed-dev "
-                        f"({len(fitted) - n_x} English questions) asked of the xlang-heldout2 corpus, multilingual=all",
-           "cv": "leave-one-document-out (a question's group: its gold document, an unanswerable one's best candidate's)",
+           "fitted_on": f"xlang-dev + xlang-heldout + xlang-heldout2 + xlang-heldout3 ({n_x} cross-language questions) and "
+                        f"seed-dev ({len(fitted) - n_x} English questions) asked of the xlang-heldout3 corpus, multilingual=foreign",
+           "scorer_file": {k: xs_meta.get(k) for k in ("trained_on", "C", "how")},
+           "cv": "leave-one-document-out (a question's group: its gold document; an unanswerable one's: its first retrieved "
+                 "passage's document)",
            "cv_figures": tally(fitted, cv),
-           "cv_figures_foreign": tally([r for r in foreign if r["dataset"] != MEASURED_ONLY.stem],
-                                       cross_validate(fitted, [r for r in foreign if r["dataset"] != MEASURED_ONLY.stem])),
-           "foreign_note": "cv_figures_foreign: the same questions asked of the same corpus under the default 'foreign' "
-                           "(English chunks without multilingual vectors), each under the thresholds fitted without its "
-                           "document on the 'all' rows",
-           "in_sample_figures_foreign": tally(foreign, {r["id"]: decide(r, fit["threshold"], fit["override"]) for r in foreign}),
            "in_sample_figures": tally(rows, in_sample),
            "seed_heldout_note": "seed-heldout is asked of the same mixed library and never fitted on: its line in "
                                 "in_sample_figures is a held-out figure for the English side",
            "how": "python -m dossier.eval.fit_crosslingual (grid over threshold/override on the learned scorer's logit; "
                   "the medians of the settings within one right outcome of the most)"}
-    from dossier.app.engines.crosslingual import CALIBRATION
-
     (a.out or CALIBRATION).write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(out, ensure_ascii=False, indent=1))
     return 0
