@@ -151,6 +151,13 @@ class _Judged:
     clause: float = 0.0  # the best similarity of a clause (or the whole) of a long source sentence
     reader: float = READER_FLOOR  # the answer cross-encoder's logit for (draft sentence, source sentence)
     match: float = 0.0  # the verdict model's probability that this sentence states the draft's fact
+    # the entailment model's P(entailment) and P(contradiction) with the source sentence (_s) and its window (_w)
+    # as premise and the draft sentence as hypothesis; read only for the candidates the verdict reads (nli_read)
+    entail_s: float = 0.0
+    entail_w: float = 0.0
+    contra_s: float = 0.0
+    contra_w: float = 0.0
+    nli_read: bool = False
 
     @property
     def clean(self) -> bool:
@@ -159,7 +166,9 @@ class _Judged:
 
     def features(self) -> dict[str, float]:
         return {"reader": self.reader, "similarity": self.similarity, "clause": self.clause, "own": self.own,
-                "topical": self.topical, "coverage": self.coverage}
+                "topical": self.topical, "coverage": self.coverage, "entail_s": self.entail_s, "entail_w": self.entail_w,
+                "contra_s": self.contra_s, "contra_w": self.contra_w, "entail": max(self.entail_s, self.entail_w),
+                "contra": max(self.contra_s, self.contra_w)}
 
 
 def _candidates(hits, prev_sentence=None) -> list[_Candidate]:
@@ -233,7 +242,8 @@ def _citation(n: int, cand: _Candidate, sentence: str = "", span: tuple[int, int
 
 
 class DraftChecker:
-    def __init__(self, retriever, embed, settings: CheckSettings | None = None, *, scorer=None, model: VerdictModel | None = None):
+    def __init__(self, retriever, embed, settings: CheckSettings | None = None, *, scorer=None, model: VerdictModel | None = None,
+                 nli=None):
         self.retriever = retriever
         self.settings = settings or CheckSettings()
         self._cache = EmbeddingCache(embed, max_items=20000)
@@ -243,6 +253,8 @@ class DraftChecker:
             scorer = answer_scorer()  # the bundled cross-encoder the verdict model was fitted on (shared with the extractive engine's default)
         self.scorer = scorer
         self.model = model or VerdictModel.load(self.settings.model_path)
+        self._nli = nli  # the entailment model (app/nli.py): loaded on first use, when the verdict model reads it
+        self._nli_lock = threading.Lock()
         self._doc_text = getattr(getattr(retriever, "catalog", None), "doc_text", None)
         self._docs: dict[str, str] = {}  # the last few documents read for a sentence across a chunk boundary
         self._docs_lock = threading.Lock()  # one checker serves the app's concurrent checks
@@ -262,6 +274,28 @@ class DraftChecker:
         head = text[max(0, offset - 600):offset]
         spans = sentence_spans(head)
         return head[spans[-1][0]:spans[-1][1]] if spans else ""
+
+    @property
+    def nli(self):
+        with self._nli_lock:
+            if self._nli is None:
+                from .context import nli_scorer
+
+                self._nli = nli_scorer(self.settings.nli_dir)
+        return self._nli
+
+    def read_nli(self, sentence: str, judged: list[_Judged]) -> None:
+        """The entailment model's probabilities for these candidates (source sentence, and its window, as the
+        premise; the draft sentence as the hypothesis), each read once."""
+        for j in judged:
+            if j is None or j.nli_read:
+                continue
+            e, _, c = self.nli.probs(j.cand.text, sentence)
+            if j.cand.window != j.cand.text:
+                ew, _, cw = self.nli.probs(j.cand.window, sentence)
+            else:
+                ew, cw = e, c
+            j.entail_s, j.contra_s, j.entail_w, j.contra_w, j.nli_read = e, c, ew, cw, True
 
     def check(self, text: str, *, k: int | None = None) -> CheckReport:
         t0 = time.perf_counter()
@@ -353,6 +387,8 @@ class DraftChecker:
         verbatim = [j for j in judged if len(folded) >= 20 and folded in " ".join(fold(j.cand.window).split())]
         clean = max((j for j in judged if j.clean), key=lambda j: j.match, default=None)
         clash = max((j for j in judged if j.conflicts), key=lambda j: j.match, default=None)
+        if not verbatim and m.reads_nli:  # only the (at most two) candidates the verdict reads are given to the entailment model
+            self.read_nli(sentence, [clean, clash])
         ps = m.support.prob({**clean.features(), "match": clean.match}) if clean else 0.0
         pc = m.contradict.prob({**clash.features(), "match": clash.match}) if clash else 0.0
         if verbatim:
@@ -371,6 +407,9 @@ class DraftChecker:
             out.signals = {"coverage": round(best.coverage, 4), "topical": round(best.topical, 4),
                            "similarity": round(best.similarity, 4), "reader": round(best.reader, 4),
                            "match": round(best.match, 4), "p_supported": round(ps, 4), "p_contradicted": round(pc, 4)}
+            if best.nli_read:
+                out.signals.update({"entail": round(max(best.entail_s, best.entail_w), 4),
+                                    "contra": round(max(best.contra_s, best.contra_w), 4)})
         return out
 
 

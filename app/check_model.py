@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MODEL_PATH = Path(__file__).parent / "models" / "check-verdict.json"
+NLI_FEATURES = frozenset({"entail", "contra", "entail_s", "entail_w", "contra_s", "contra_w"})
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,11 @@ class VerdictModel:
         return {"match": self.match.to_dict(), "support": self.support.to_dict(), "contradict": self.contradict.to_dict(),
                 "support_threshold": self.support_threshold, "contradict_threshold": self.contradict_threshold,
                 "fitted_on": self.fitted_on}
+
+    @property
+    def reads_nli(self) -> bool:
+        """Whether the support or contradict regression reads the entailment model's probabilities."""
+        return any(f in NLI_FEATURES for f in self.support.features + self.contradict.features + self.match.features)
 
     @classmethod
     def from_dict(cls, d: dict) -> "VerdictModel":

@@ -28,6 +28,14 @@ def answer_scorer(model_dir=None):
     return AnswerScorer(model_dir)
 
 
+@functools.lru_cache(maxsize=2)
+def nli_scorer(model_dir=None):
+    """The draft checker's entailment model, loaded once per process."""
+    from .nli import NliScorer
+
+    return NliScorer(model_dir)
+
+
 def extractive_engine(answer):
     """The learned extractive engine configured by `answer` (AnswerSettings), sharing the process's scorer."""
     from .engines.extractive import ExtractiveEngine

@@ -59,6 +59,7 @@ class CheckSettings(BaseModel):
     read_own: float = Field(0.15, ge=0, le=1, description="Least share of the draft sentence's content words a source sentence must hold to be scored by the answer cross-encoder and clause by clause (others get the floor logit; a speed-up)...")
     read_top: int = Field(2, ge=1, le=100, description="...and at most this many of them (most content words first).")
     model_path: Optional[Path] = Field(None, description="The verdict model (JSON written by `dossier eval fit-check`); default: the bundled app/models/check-verdict.json.")
+    nli_dir: Optional[Path] = Field(None, description="The entailment model's folder (int8 ONNX, written by `dossier eval train-nli`); default: the bundled app/models/nli.")
 
 
 class DossierSettings(BaseSettings):

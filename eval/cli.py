@@ -405,6 +405,31 @@ def train_reader_cmd(
         _emit(record)
 
 
+@eval_app.command("train-nli")
+def train_nli_cmd(
+    external: Path = typer.Option(_EXTERNAL, "--external", help="Folder with the SQuAD 2.0 files (shared/external): the synthetic pairs' text."),
+    out_dir: Path = typer.Option(Path("app/models/nli"), "--out", help="Where the int8 ONNX entailment model goes."),
+    epochs: float = typer.Option(1.0, "--epochs", min=0.01, help="Training epochs."),
+    seed: int = typer.Option(13, "--seed", help="Random seed (pairs, shuffling, initialisation)."),
+    max_pairs: Optional[int] = typer.Option(None, "--max-pairs", min=1, help="Only the first N training pairs (a quick check)."),
+    max_dev: Optional[int] = typer.Option(None, "--max-dev", min=1, help="Only the first N held-out pairs of each source."),
+    work: Optional[Path] = typer.Option(None, "--work", help="Keep checkpoints and the torch model here (default: a temp folder, removed)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the training record as JSON."),
+):
+    """Fine-tune the draft checker's entailment model (a 3-class cross-encoder from the bundled MiniLM) on
+    SNLI, SICK and synthetic pairs from the SQuAD training articles, export it to ONNX and quantize it to
+    int8. Reproduces the committed weights (see app/models/nli/MODEL_CARD.md); then run `dossier eval fit-check`."""
+    from .train_nli import NliTrainConfig, train
+
+    cfg = NliTrainConfig(external=external, out=out_dir, epochs=epochs, seed=seed, max_pairs=max_pairs, max_dev=max_dev, work=work)
+    try:
+        record = train(cfg, progress=(lambda m: None) if as_json else (lambda m: err.print(m)))
+    except (FileNotFoundError, ValueError) as exc:
+        raise _user_error(str(exc)) from exc
+    if as_json:
+        _emit(record)
+
+
 @eval_app.command("fit-abstain")
 def fit_abstain_cmd(
     ctx: typer.Context,
@@ -437,11 +462,13 @@ def fit_abstain_cmd(
 
 @eval_app.command("fit-check")
 def fit_check_cmd(
-    datasets: Optional[list[Path]] = typer.Argument(None, help="Check datasets to fit on (default: the six named in eval/fit_check.py DEFAULT_SETS; never globbed)."),
+    datasets: Optional[list[Path]] = typer.Argument(None, help="Check datasets to fit on (default: the seven named in eval/fit_check.py DEFAULT_SETS; never globbed)."),
     work: Path = typer.Option(_EVAL_DIR / "runs" / "check-stores", "--work", help="Folder for the corpus store (reused)."),
     out_file: Optional[Path] = typer.Option(None, "--out", help="Where the model JSON goes (default: app/models/check-verdict.json)."),
     c: float = typer.Option(0.3, "--c", help="Inverse regularisation of the three logistic regressions."),
-    max_danger: float = typer.Option(0.0, "--max-danger", help="Share of the training data's non-supported sentences the thresholds may mark supported."),
+    max_danger: float = typer.Option(0.004, "--max-danger", help="Share of the training data's non-supported sentences the thresholds may mark supported (0.004: at most one of the seven sets' 272)."),
+    nli: bool = typer.Option(True, "--nli/--no-nli", help="Whether the support and contradict regressions read the entailment model (app/models/nli)."),
+    rows: Optional[Path] = typer.Option(None, "--rows", help="Cache of the collected signals (JSON; read when it holds the same sets, else written)."),
     as_json: bool = typer.Option(False, "--json", help="Print the fit's figures as JSON."),
 ):
     """Fit the draft checker's verdict model on labelled check sets, with leave-one-set-out cross-validation
@@ -453,7 +480,7 @@ def fit_check_cmd(
     paths = list(datasets or [_EVAL_DIR / "datasets" / f"{n}.jsonl" for n in fit_check.DEFAULT_SETS])
     with _progress("fit-check", as_json) as bar:
         task = bar.add_task("", total=None)
-        res = fit_check.run_fit(paths, work=work, out=out_file or MODEL_PATH, c=c, max_danger=max_danger,
+        res = fit_check.run_fit(paths, work=work, out=out_file or MODEL_PATH, c=c, max_danger=max_danger, nli=nli, rows_cache=rows,
                                 progress=lambda what, d, t: bar.update(task, completed=d, total=t, description=what))
     rep = res["report"]
     if as_json:

@@ -197,3 +197,44 @@ def test_api_check(store, shared_embedder):
     bad = client.post("/api/check", json={"text": "   "})
     assert bad.status_code == 422 and "empty" in bad.json()["detail"]
     assert client.post("/api/check", json={"draft": "x"}).status_code == 422
+
+
+class _CountingNli:
+    """A stand-in entailment model that records what it is asked (the real one is tested in test_nli.py)."""
+
+    def __init__(self):
+        self.pairs = []
+
+    def probs(self, premise, hypothesis):
+        self.pairs.append((premise, hypothesis))
+        return (0.9, 0.05, 0.05) if "110 meters" in premise and "110 meters" in hypothesis else (0.1, 0.8, 0.1)
+
+
+def test_the_entailment_model_is_read_only_for_the_candidates_the_verdict_reads(store):
+    """A verdict model reading the entailment features gets them for at most two candidates a sentence (the
+    closest clean one and the closest conflicting one), each with the sentence and its window as premise."""
+    from dataclasses import replace
+
+    from dossier.app.check import DraftChecker
+    from dossier.app.check_model import Logistic, VerdictModel
+
+    svc, _ = store
+    model = VerdictModel.load()
+    assert model.reads_nli
+    flat = Logistic(("match",), (0.0,), 0.0, (0.0,), (1.0,))
+    without = replace(model, support=flat, contradict=flat)
+    assert not without.reads_nli
+    unread = _CountingNli()
+    DraftChecker(svc.retriever, svc.embedder.embed, model=without, nli=unread).check_sentence("The cameras see 110 meters.")
+    assert not unread.pairs  # a verdict model without the entailment features never calls it
+    fake = _CountingNli()
+    checker = DraftChecker(svc.retriever, svc.embedder.embed, model=model, nli=fake)
+    sentence = "The Belarusian border guards received cameras that see people up to 110 meters away."
+    judged = checker.judge(sentence)
+    out = checker._verdict(sentence, judged)
+    assert 1 <= len(fake.pairs) <= 4 and all(h == sentence for _, h in fake.pairs)
+    read = [j for j in judged if j.nli_read]
+    assert 1 <= len(read) <= 2 and len(judged) > len(read)
+    assert out.verdict in ("supported", "contradicted", "unsupported")
+    if any("110 meters" in j.cand.text for j in read):
+        assert "entail" in out.signals or out.verdict != "supported"
