@@ -105,7 +105,7 @@ def run_check_eval(dataset: str | Path, *, work: str | Path, settings=None, embe
             progress(i, len(items), it.id)
     elapsed = time.perf_counter() - t0
     report = {"dataset": name, "items": len(items), "seconds": round(elapsed, 2), **score(items, records),
-              "settings": app.settings.check.model_dump()}
+              "settings": app.settings.check.model_dump(mode="json")}
     return {"report": report, "records": records}
 
 
