@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field
 from dossier.ingest.sentences import sentence_spans
 
 from .answer_models import Citation
-from .check_model import VerdictModel
+from .check_model import NLI_MODEL_PATH, VerdictModel
 from .check_slots import Conflict, conflicts, missing, polarity_flip, slots
 from .embed_cache import EmbeddingCache
 from .settings import CheckSettings
@@ -252,7 +252,7 @@ class DraftChecker:
 
             scorer = answer_scorer()  # the bundled cross-encoder the verdict model was fitted on (shared with the extractive engine's default)
         self.scorer = scorer
-        self.model = model or VerdictModel.load(self.settings.model_path)
+        self.model = model or VerdictModel.load(self.settings.model_path or (NLI_MODEL_PATH if self.settings.entailment else None))
         self._nli = nli  # the entailment model (app/nli.py): loaded on first use, when the verdict model reads it
         self._nli_lock = threading.Lock()
         self._doc_text = getattr(getattr(retriever, "catalog", None), "doc_text", None)

@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MODEL_PATH = Path(__file__).parent / "models" / "check-verdict.json"
+# the verdict that also reads the entailment model (app/models/nli), used with `check.entailment` on: opt-in, since that
+# model's training data include SICK (CC BY-NC-SA 3.0, non-commercial) and it showed no gain on the blind check-heldout7
+NLI_MODEL_PATH = Path(__file__).parent / "models" / "check-verdict-nli.json"
 NLI_FEATURES = frozenset({"entail", "contra", "entail_s", "entail_w", "contra_s", "contra_w"})
 
 

@@ -58,7 +58,8 @@ class CheckSettings(BaseModel):
     max_sentences: int = Field(2000, ge=1, description="Most sentences a draft may have; a longer one is refused (exit status 2).")
     read_own: float = Field(0.15, ge=0, le=1, description="Least share of the draft sentence's content words a source sentence must hold to be scored by the answer cross-encoder and clause by clause (others get the floor logit; a speed-up)...")
     read_top: int = Field(2, ge=1, le=100, description="...and at most this many of them (most content words first).")
-    model_path: Optional[Path] = Field(None, description="The verdict model (JSON written by `dossier eval fit-check`); default: the bundled app/models/check-verdict.json.")
+    model_path: Optional[Path] = Field(None, description="The verdict model (JSON written by `dossier eval fit-check`); default: the bundled app/models/check-verdict.json, or check-verdict-nli.json with `entailment` on.")
+    entailment: bool = Field(False, description="Also read the entailment model (app/models/nli) through the verdict fitted with it (app/models/check-verdict-nli.json). Off by default: its training data include SICK, licensed CC BY-NC-SA 3.0 (non-commercial), and on the blind check-heldout7 it scored as the default verdict did (3-way 0.561 both), at about 1.4 s more per fresh process.")
     nli_dir: Optional[Path] = Field(None, description="The entailment model's folder (int8 ONNX, written by `dossier eval train-nli`); default: the bundled app/models/nli.")
 
 

@@ -216,10 +216,10 @@ def test_the_entailment_model_is_read_only_for_the_candidates_the_verdict_reads(
     from dataclasses import replace
 
     from dossier.app.check import DraftChecker
-    from dossier.app.check_model import Logistic, VerdictModel
+    from dossier.app.check_model import NLI_MODEL_PATH, Logistic, VerdictModel
 
     svc, _ = store
-    model = VerdictModel.load()
+    model = VerdictModel.load(NLI_MODEL_PATH)
     assert model.reads_nli
     flat = Logistic(("match",), (0.0,), 0.0, (0.0,), (1.0,))
     without = replace(model, support=flat, contradict=flat)
@@ -238,3 +238,19 @@ def test_the_entailment_model_is_read_only_for_the_candidates_the_verdict_reads(
     assert out.verdict in ("supported", "contradicted", "unsupported")
     if any("110 meters" in j.cand.text for j in read):
         assert "entail" in out.signals or out.verdict != "supported"
+
+
+def test_the_entailment_model_is_opt_in(store):
+    """By default the checker's verdict reads no entailment model (its training data include SICK, CC BY-NC-SA
+    3.0); `check.entailment` switches to the verdict fitted with it, and an explicit model path wins over both."""
+    from dossier.app.check import DraftChecker
+    from dossier.app.check_model import MODEL_PATH, NLI_MODEL_PATH, VerdictModel
+    from dossier.app.settings import CheckSettings
+
+    svc, _ = store
+    default = DraftChecker(svc.retriever, svc.embedder.embed)
+    assert default.model == VerdictModel.load(MODEL_PATH) and not default.model.reads_nli
+    on = DraftChecker(svc.retriever, svc.embedder.embed, CheckSettings(entailment=True))
+    assert on.model == VerdictModel.load(NLI_MODEL_PATH) and on.model.reads_nli
+    explicit = DraftChecker(svc.retriever, svc.embedder.embed, CheckSettings(entailment=True, model_path=MODEL_PATH))
+    assert not explicit.model.reads_nli

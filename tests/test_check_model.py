@@ -7,15 +7,17 @@ import json
 import numpy as np
 import pytest
 
-from dossier.app.check_model import MODEL_PATH, Logistic, VerdictModel
+from dossier.app.check_model import MODEL_PATH, NLI_MODEL_PATH, Logistic, VerdictModel
 
 
-def test_the_bundled_model_loads_and_its_probabilities_rise_with_the_evidence():
-    m = VerdictModel.load()
+@pytest.mark.parametrize("path, reads_nli", [(MODEL_PATH, False), (NLI_MODEL_PATH, True)])
+def test_the_bundled_models_load_and_their_probabilities_rise_with_the_evidence(path, reads_nli):
+    """Both bundled verdicts: the default (no entailment model) and the opt-in one that reads it."""
+    m = VerdictModel.load(path)
     assert 0 < m.support_threshold < 1 and 0 < m.contradict_threshold < 1
-    fit = json.loads(MODEL_PATH.read_text())["fit"]
+    fit = json.loads(path.read_text())["fit"]
     assert "check-heldout7" not in fit["datasets"] and fit["cross_validated"]["per_set"]  # CV figures recorded with it
-    assert m.reads_nli  # the entailment model's probabilities are features
+    assert m.reads_nli is reads_nli
     weak = {"reader": -3.0, "similarity": 0.2, "clause": 0.2, "own": 0.1, "topical": 0.1, "coverage": 0.2, "entail": 0.05, "contra": 0.3}
     strong = {"reader": 3.0, "similarity": 0.95, "clause": 0.95, "own": 1.0, "topical": 1.0, "coverage": 1.0, "entail": 0.99, "contra": 0.01}
     assert m.match.prob(weak) < 0.1 < 0.9 < m.match.prob(strong)

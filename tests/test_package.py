@@ -209,7 +209,7 @@ def test_pip_install_beside_a_package_named_app_leaves_both_working(tmp_path):
              "base = os.path.dirname(dossier.__file__)\n"
              "need = ['app/models/reader/model.onnx', 'app/models/reader/abstain.json', 'eval/calibration.json',\n"
              "        'eval/baselines.toml', 'eval/datasets/squad-smoke.jsonl', 'app/engines/extractive.py',\n"
-             "        'app/models/check-verdict.json', 'app/models/xscorer.json', 'app/models/crosslingual.json',\n"
+             "        'app/models/check-verdict.json', 'app/models/check-verdict-nli.json', 'app/models/xscorer.json', 'app/models/crosslingual.json',\n"
              "        'app/models/nli/model.onnx', 'app/models/nli/nli.json', 'app/models/nli/tokenizer.json',\n"
              "        'index/models/xmap.npz']\n"
              "print(app.VALUE, all(os.path.exists(os.path.join(base, p)) for p in need), 'site-packages' in base)\n")
