@@ -25,6 +25,9 @@ MODEL_PATH = Path(__file__).parent / "models" / "check-verdict.json"
 # model's training data include SICK (CC BY-NC-SA 3.0, non-commercial) and it showed no gain on the blind check-heldout7
 NLI_MODEL_PATH = Path(__file__).parent / "models" / "check-verdict-nli.json"
 NLI_FEATURES = frozenset({"entail", "contra", "entail_s", "entail_w", "contra_s", "contra_w"})
+# every signal the checker computes for a candidate (app/check.py _Judged.features(), plus the match probability):
+# a verdict file naming anything else was not fitted for this checker
+FEATURES = frozenset({"reader", "similarity", "clause", "own", "topical", "coverage", "match"}) | NLI_FEATURES
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,16 @@ class Logistic:
 
     @classmethod
     def from_dict(cls, d: dict) -> "Logistic":
-        return cls(tuple(d["features"]), tuple(float(w) for w in d["weights"]), float(d["bias"]),
-                   tuple(float(v) for v in d["mean"]), tuple(float(v) for v in d["scale"]))
+        lg = cls(tuple(d["features"]), tuple(float(w) for w in d["weights"]), float(d["bias"]),
+                 tuple(float(v) for v in d["mean"]), tuple(float(v) for v in d["scale"]))
+        unknown = sorted(set(lg.features) - FEATURES)
+        if unknown:
+            raise ValueError(f"unknown feature(s) {', '.join(unknown)}")
+        if not len(lg.features) == len(lg.weights) == len(lg.mean) == len(lg.scale):
+            raise ValueError(f"{len(lg.features)} features but {len(lg.weights)} weights, {len(lg.mean)} means, {len(lg.scale)} scales")
+        if any(not v > 0 for v in lg.scale):
+            raise ValueError("a feature scale is not positive")
+        return lg
 
 
 @dataclass(frozen=True)
@@ -70,7 +81,13 @@ class VerdictModel:
 
     @classmethod
     def from_dict(cls, d: dict) -> "VerdictModel":
-        return cls(Logistic.from_dict(d["match"]), Logistic.from_dict(d["support"]), Logistic.from_dict(d["contradict"]),
+        parts = {}
+        for name in ("match", "support", "contradict"):
+            try:
+                parts[name] = Logistic.from_dict(d[name])
+            except ValueError as e:
+                raise ValueError(f"{name!r}: {e}") from None
+        return cls(parts["match"], parts["support"], parts["contradict"],
                    float(d["support_threshold"]), float(d["contradict_threshold"]), str(d.get("fitted_on", "")))
 
     @classmethod

@@ -25,11 +25,11 @@ def test_the_bundled_models_load_and_their_probabilities_rise_with_the_evidence(
 
 
 def test_round_trip(tmp_path):
-    lg = Logistic(("a",), (2.0,), -1.0, (0.5,), (1.0,))
+    lg = Logistic(("reader",), (2.0,), -1.0, (0.5,), (1.0,))
     m = VerdictModel(lg, lg, lg, 0.8, 0.4, "x")
     m.save(tmp_path / "m.json", {"fit": {"note": 1}})
     assert VerdictModel.load(tmp_path / "m.json") == m
-    assert lg.prob({"a": 0.5}) == pytest.approx(1 / (1 + np.exp(1.0)))
+    assert lg.prob({"reader": 0.5}) == pytest.approx(1 / (1 + np.exp(1.0)))
 
 
 def _synthetic(seed: int = 0, nli_signal: bool = False) -> list[dict]:
@@ -81,3 +81,28 @@ def test_the_entailment_features_carry_what_the_other_signals_cannot():
     with_nli = cross_validate(rows, nli=True)["pooled"]["accuracy"]
     assert with_nli > 0.9 and with_nli > without + 0.15
     assert fit(rows, nli=True).reads_nli
+
+
+@pytest.mark.parametrize("change, says", [
+    (lambda d: d["support"].update(features=d["support"]["features"][:-1] + ["velocity"]), "'support': unknown feature(s) velocity"),
+    (lambda d: d["match"].update(weights=d["match"]["weights"][:-1]), "'match':"),
+    (lambda d: d["contradict"].update(scale=[0.0] * len(d["contradict"]["scale"])), "'contradict': a feature scale is not positive"),
+    (lambda d: d.pop("support_threshold"), "support_threshold"),
+])
+def test_a_verdict_file_not_fitted_for_this_checker_is_a_clear_error_naming_it(tmp_path, change, says):
+    d = json.loads(MODEL_PATH.read_text())
+    change(d)
+    bad = tmp_path / "verdict.json"
+    bad.write_text(json.dumps(d))
+    with pytest.raises(RuntimeError) as e:
+        VerdictModel.load(bad)
+    assert str(bad) in str(e.value) and says in str(e.value)
+
+
+def test_the_checker_computes_every_feature_a_verdict_may_name():
+    """FEATURES (what a verdict file may name) is exactly what the checker computes for a candidate, plus match."""
+    from dossier.app.check import _Judged
+    from dossier.app.check_model import FEATURES
+
+    judged = _Judged(cand=None, similarity=0.5, coverage=0.5, topical=0.5, missing=[], conflicts=[])
+    assert set(judged.features()) | {"match"} == FEATURES
