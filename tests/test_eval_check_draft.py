@@ -19,7 +19,7 @@ from dossier.eval.check_draft import _holds, score
 from tests.conftest import REPO
 
 DATASETS = REPO / "eval" / "datasets"
-SETS = ("check-dev", "check-heldout", "check-heldout2", "check-heldout3", "check-heldout4", "check-heldout5", "check-heldout6", "check-heldout7")
+SETS = ("check-dev", "check-heldout", "check-heldout2", "check-heldout3", "check-heldout4", "check-heldout5", "check-heldout6", "check-heldout7", "check-heldout8")
 GOOD = {"id": "c-1", "sentence": "The cameras see 110 meters.", "label": "supported", "slot": "",
         "evidence": [{"doc": "seed", "quote": "110 meters"}], "note": ""}
 
