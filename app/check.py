@@ -252,9 +252,19 @@ class DraftChecker:
 
             scorer = answer_scorer()  # the bundled cross-encoder the verdict model was fitted on (shared with the extractive engine's default)
         self.scorer = scorer
-        self.model = model or VerdictModel.load(self.settings.model_path or (NLI_MODEL_PATH if self.settings.entailment else None))
-        self._nli = nli  # the entailment model (app/nli.py): loaded on first use, when the verdict model reads it
+        try:
+            self.model = model or VerdictModel.load(self.settings.model_path or (NLI_MODEL_PATH if self.settings.entailment else None))
+        except RuntimeError as e:  # one line naming the file, before anything is checked
+            raise CheckError(str(e)) from None
+        self._nli = nli  # the entailment model (app/nli.py), when the verdict model reads it
         self._nli_lock = threading.Lock()
+        if self._nli is None and self.model.reads_nli:  # loaded now: a wrong model folder fails before any checking
+            from .nli import NliError
+
+            try:
+                self.nli  # noqa: B018
+            except (NliError, OSError, ValueError) as e:
+                raise CheckError(f"entailment model: {e}") from None
         self._doc_text = getattr(getattr(retriever, "catalog", None), "doc_text", None)
         self._docs: dict[str, str] = {}  # the last few documents read for a sentence across a chunk boundary
         self._docs_lock = threading.Lock()  # one checker serves the app's concurrent checks

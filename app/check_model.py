@@ -85,6 +85,8 @@ class VerdictModel:
         for name in ("match", "support", "contradict"):
             try:
                 parts[name] = Logistic.from_dict(d[name])
+                if name == "match" and NLI_FEATURES & set(parts[name].features):  # match is computed before they are read
+                    raise ValueError("reads entailment features, which the checker gives only to support and contradict")
             except ValueError as e:
                 raise ValueError(f"{name!r}: {e}") from None
         return cls(parts["match"], parts["support"], parts["contradict"],

@@ -29,7 +29,13 @@ class NliScorer:
         path = self.model_dir / "model.onnx"
         if not path.exists():
             raise NliError(f"{path}: entailment model weights missing (run `dossier eval train-nli`)")
-        cfg = json.loads((self.model_dir / "nli.json").read_text())
+        for need in ("nli.json", "tokenizer.json"):
+            if not (self.model_dir / need).is_file():
+                raise NliError(f"{self.model_dir / need}: missing (an entailment model folder holds model.onnx, nli.json and tokenizer.json)")
+        try:
+            cfg = json.loads((self.model_dir / "nli.json").read_text())
+        except ValueError as e:
+            raise NliError(f"{self.model_dir / 'nli.json'}: not JSON ({e})") from None
         if tuple(cfg.get("labels", ())) != LABELS:
             raise NliError(f"{self.model_dir / 'nli.json'}: expected labels {LABELS}, got {cfg.get('labels')}")
         self.max_length = int(cfg.get("max_length", 128))

@@ -464,7 +464,7 @@ def fit_abstain_cmd(
 def fit_check_cmd(
     datasets: Optional[list[Path]] = typer.Argument(None, help="Check datasets to fit on (default: the seven named in eval/fit_check.py DEFAULT_SETS; never globbed)."),
     work: Path = typer.Option(_EVAL_DIR / "runs" / "check-stores", "--work", help="Folder for the corpus store (reused)."),
-    out_file: Optional[Path] = typer.Option(None, "--out", help="Where the model JSON goes (default: app/models/check-verdict-nli.json, or check-verdict.json with --no-nli)."),
+    out_file: Optional[Path] = typer.Option(None, "--out", help="Where the model JSON goes (default: app/models/check-verdict-nli.json; with --no-nli eval/runs/check-verdict.json, so the bundled default is replaced only by naming it)."),
     c: float = typer.Option(0.3, "--c", help="Inverse regularisation of the three logistic regressions."),
     max_danger: float = typer.Option(0.004, "--max-danger", help="Share of the training data's non-supported sentences the thresholds may mark supported (0.004: at most one of the seven sets' 272)."),
     nli: bool = typer.Option(True, "--nli/--no-nli", help="Whether the support and contradict regressions read the entailment model (app/models/nli)."),
@@ -480,7 +480,7 @@ def fit_check_cmd(
     paths = list(datasets or [_EVAL_DIR / "datasets" / f"{n}.jsonl" for n in fit_check.DEFAULT_SETS])
     with _progress("fit-check", as_json) as bar:
         task = bar.add_task("", total=None)
-        res = fit_check.run_fit(paths, work=work, out=out_file or (NLI_MODEL_PATH if nli else MODEL_PATH), c=c, max_danger=max_danger, nli=nli, rows_cache=rows,
+        res = fit_check.run_fit(paths, work=work, out=out_file or (NLI_MODEL_PATH if nli else _EVAL_DIR / "runs" / MODEL_PATH.name), c=c, max_danger=max_danger, nli=nli, rows_cache=rows,
                                 progress=lambda what, d, t: bar.update(task, completed=d, total=t, description=what))
     rep = res["report"]
     if as_json:

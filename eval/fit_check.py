@@ -234,8 +234,8 @@ def main(argv: list[str] | None = None) -> int:
 
     here = Path(__file__).parent
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("datasets", nargs="*", help="check dataset JSONL files (default: the six sets of eval/datasets named in DEFAULT_SETS)")
-    ap.add_argument("--out", type=Path, default=None, help="default: app/models/check-verdict-nli.json, or check-verdict.json with --no-nli")
+    ap.add_argument("datasets", nargs="*", help="check dataset JSONL files (default: the seven sets of eval/datasets named in DEFAULT_SETS)")
+    ap.add_argument("--out", type=Path, default=None, help="default: app/models/check-verdict-nli.json; with --no-nli eval/runs/check-verdict.json (the bundled default is replaced only by naming it)")
     ap.add_argument("--work", type=Path, default=here / "runs" / "check-stores")
     ap.add_argument("--c", type=float, default=0.3, help="inverse regularisation of the three regressions (0.3: best of 0.3, 1, 3 in the grouped CV)")
     ap.add_argument("--max-danger", type=float, default=0.004, help="share of the training data's non-supported sentences the thresholds may mark supported (0.004: at most one of the seven sets' 272)")
@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rows", type=Path, default=None, help="cache of the collected signals (read when it holds the same sets)")
     a = ap.parse_args(argv)
     paths = [Path(p) for p in a.datasets] or [here / "datasets" / f"{n}.jsonl" for n in DEFAULT_SETS]
-    res = run_fit(paths, work=a.work, out=a.out or (NLI_MODEL_PATH if a.nli else MODEL_PATH), c=a.c, max_danger=a.max_danger, nli=a.nli, rows_cache=a.rows)
+    res = run_fit(paths, work=a.work, out=a.out or (NLI_MODEL_PATH if a.nli else here / "runs" / MODEL_PATH.name), c=a.c, max_danger=a.max_danger, nli=a.nli, rows_cache=a.rows)
     print(json.dumps(res["report"], indent=1))
     return 0
 

@@ -254,3 +254,25 @@ def test_the_entailment_model_is_opt_in(store):
     assert on.model == VerdictModel.load(NLI_MODEL_PATH) and on.model.reads_nli
     explicit = DraftChecker(svc.retriever, svc.embedder.embed, CheckSettings(entailment=True, model_path=MODEL_PATH))
     assert not explicit.model.reads_nli
+
+
+def test_a_broken_entailment_model_or_verdict_file_is_one_clear_error_before_checking(store, tmp_path):
+    """With the entailment model switched on, a folder missing its tokenizer (or weights) fails when the checker is
+    built, naming the file; a verdict file that is not JSON likewise: CheckError (exit status 2 in the CLI)."""
+    import shutil
+
+    from dossier.app.check import CheckError, DraftChecker
+    from dossier.app.nli import MODEL_DIR
+    from dossier.app.settings import CheckSettings
+
+    svc, _ = store
+    broken = tmp_path / "nli"
+    broken.mkdir()
+    shutil.copy(MODEL_DIR / "nli.json", broken / "nli.json")
+    shutil.copy(MODEL_DIR / "model.onnx", broken / "model.onnx")
+    with pytest.raises(CheckError, match=r"entailment model: .*tokenizer\.json: missing"):
+        DraftChecker(svc.retriever, svc.embedder.embed, CheckSettings(entailment=True, nli_dir=broken))
+    bad = tmp_path / "verdict.json"
+    bad.write_text("{not json")
+    with pytest.raises(CheckError, match="verdict.json: the draft checker's verdict model is unreadable"):
+        DraftChecker(svc.retriever, svc.embedder.embed, CheckSettings(model_path=bad))

@@ -106,3 +106,14 @@ def test_the_checker_computes_every_feature_a_verdict_may_name():
 
     judged = _Judged(cand=None, similarity=0.5, coverage=0.5, topical=0.5, missing=[], conflicts=[])
     assert set(judged.features()) | {"match"} == FEATURES
+
+
+def test_a_match_regression_reading_entailment_features_is_refused(tmp_path):
+    """The checker computes match before it reads the entailment model: a file whose match names those features
+    would read zeros; it is refused at load."""
+    d = json.loads(NLI_MODEL_PATH.read_text())
+    d["match"]["features"][0] = "entail"
+    bad = tmp_path / "v.json"
+    bad.write_text(json.dumps(d))
+    with pytest.raises(RuntimeError, match="'match': reads entailment features"):
+        VerdictModel.load(bad)

@@ -112,30 +112,6 @@ def run_multilingual_bench(store: Path, corpus: Path, work: Path, *, queries: in
     return out
 
 
-def main() -> None:
-    import argparse
-    import json
-
-    ap = argparse.ArgumentParser(description="bench multilingual (#16)")
-    ap.add_argument("--store", type=Path, default=Path(".bench/stores/10k-s0"))
-    ap.add_argument("--corpus", type=Path, default=Path(".bench/corpus-10k-s0"))
-    ap.add_argument("--work", type=Path, default=Path(".bench/multilingual"))
-    ap.add_argument("--queries", type=int, default=100)
-    ap.add_argument("--out", type=Path, default=Path("eval/bench-results/multilingual-10k.json"))
-    a = ap.parse_args()
-    a.work.mkdir(parents=True, exist_ok=True)
-    from .machine import machine_info
-
-    res = {"command": "python -m dossier.eval.bench.multilingual_bench", "started_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-           "machine": machine_info(Path.cwd()), **run_multilingual_bench(a.store, a.corpus, a.work, queries=a.queries)}
-    a.out.write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(json.dumps(res, indent=2, ensure_ascii=False))
-
-
-if __name__ == "__main__":
-    main()
-
-
 QUERY_GROWTH_TARGET_MS = 30.0  # issue #16: query p50 grows by at most 30 ms at 10k chunks
 
 
