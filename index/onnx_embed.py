@@ -153,12 +153,24 @@ def _write_meta(model_dir: Path, variant: str, path: Path) -> None:
                                                      "export_version": EXPORT_VERSION, "key": model_key(model_dir)}, indent=1) + "\n")
 
 
+def cpu_session(path: Path, threads: int = 1):
+    """An onnxruntime CPU session with `threads` intra-op threads (0: the runtime's default), one inter-op thread
+    and every graph optimisation: the embedder's and the app's cross-encoders' (app/onnx_pair.py)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    if threads:
+        opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+
+
 class OnnxEncoder:
     """tokenizers + onnxruntime; encode() returns L2-normalised mean-pooled float32 vectors."""
 
     def __init__(self, model_dir: Path, variant: str = "fp32", threads: int = 1, cache_dir: Path | None = None):
         import numpy as np
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.np = np
@@ -176,12 +188,7 @@ class OnnxEncoder:
         self.tokenizer.enable_truncation(max_length=self.max_seq_length)
         pad_id = self.tokenizer.token_to_id("[PAD]") or 0
         self.tokenizer.enable_padding(pad_id=pad_id, pad_token="[PAD]")
-        opts = ort.SessionOptions()
-        if threads:
-            opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(self.path), sess_options=opts, providers=["CPUExecutionProvider"])
+        self.session = cpu_session(self.path, threads)
         self.input_names = {i.name for i in self.session.get_inputs()}
 
     def encode(self, texts: list[str], batch_size: int = 64):

@@ -53,7 +53,7 @@ def test_entailment_is_likelier_for_the_stated_fact_than_for_an_unrelated_one(nl
 
 def test_a_pair_scores_the_same_twice_and_is_cached(nli):
     a = nli.probs(PREMISE, "The terminal opened in 2019.")
-    assert nli.probs(PREMISE, "The terminal opened in 2019.") == a and (PREMISE, "The terminal opened in 2019.") in nli._cache
+    assert nli.probs(PREMISE, "The terminal opened in 2019.") == a and (PREMISE, "The terminal opened in 2019.") in nli.pair._cache
 
 
 def test_missing_weights_are_a_clear_error(tmp_path):

@@ -44,7 +44,7 @@ def test_committed_scorer_puts_the_answering_sentence_first(scorer, question, an
 
 def test_a_pair_scores_the_same_alone_and_among_others(scorer):
     alone = scorer.score("Who designed the terminal?", [PASSAGE[2]])[0]
-    scorer._cache.clear()
+    scorer.pair._cache.clear()
     among = scorer.score("Who designed the terminal?", PASSAGE)[2]
     assert alone == pytest.approx(among, abs=1e-6)
 
