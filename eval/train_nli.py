@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import nli_data, squad
+from .train_reader import QUANTIZED_OPS, export_cross_encoder
 
 RECIPE_VERSION = "1"
-QUANTIZED_OPS = ("MatMul", "Gather")
 
 
 @dataclass
@@ -110,7 +110,8 @@ def train(cfg: NliTrainConfig, progress=print) -> dict:
         return list(np.argmax(model.predict(xs, batch_size=64, show_progress_bar=False), axis=1))
 
     cfg.out.mkdir(parents=True, exist_ok=True)
-    export_int8(hf_dir, cfg.out, cfg.max_length)
+    export_cross_encoder(hf_dir, cfg.out, cfg.max_length, output="logits", logits=lambda o: o.logits, config="nli.json",
+                         recipe=RECIPE_VERSION, extra={"labels": list(nli_data.LABELS)})
     from dossier.app.nli import NliScorer
 
     scorer = NliScorer(cfg.out)
@@ -139,24 +140,6 @@ def train(cfg: NliTrainConfig, progress=print) -> dict:
         shutil.rmtree(work, ignore_errors=True)
     progress(f"train-nli: done in {time.time() - t0:.0f} s -> {cfg.out}")
     return record
-
-
-def export_int8(hf_dir: Path, out: Path, max_length: int) -> None:
-    """ONNX export of the three logits, int8 dynamic quantization (MatMul and Gather), tokenizer and config."""
-    from transformers import AutoModelForSequenceClassification
-
-    from dossier.index.onnx_embed import export_bert, quantize_int8
-
-    model = AutoModelForSequenceClassification.from_pretrained(str(hf_dir), local_files_only=True)
-    fp32 = out / "model-fp32.onnx"
-    export_bert(model, fp32, "logits", lambda o: o.logits, {0: "batch"})
-    quantize_int8(fp32, out / "model.onnx", op_types=QUANTIZED_OPS)
-    fp32.unlink()
-    shutil.copyfile(hf_dir / "tokenizer.json", out / "tokenizer.json")
-    tok_cfg = json.loads((hf_dir / "tokenizer_config.json").read_text()) if (hf_dir / "tokenizer_config.json").exists() else {}
-    (out / "nli.json").write_text(json.dumps({
-        "kind": "cross-encoder", "output": "logits", "labels": list(nli_data.LABELS), "max_length": max_length,
-        "do_lower_case": bool(tok_cfg.get("do_lower_case", True)), "recipe_version": RECIPE_VERSION}, indent=1) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -78,7 +78,8 @@ def train(cfg: TrainConfig, progress=print) -> dict:
     hf_dir = work / "hf"
     model.save_pretrained(str(hf_dir))
     cfg.out.mkdir(parents=True, exist_ok=True)
-    export_int8(hf_dir, cfg.out, cfg.max_length)
+    export_cross_encoder(hf_dir, cfg.out, cfg.max_length, output="logit", logits=lambda o: o.logits[:, 0], config="reader.json",
+                         recipe=RECIPE_VERSION)
     if cfg.keep_hf:
         shutil.rmtree(cfg.keep_hf, ignore_errors=True)
         shutil.copytree(hf_dir, cfg.keep_hf)
@@ -102,22 +103,24 @@ def train(cfg: TrainConfig, progress=print) -> dict:
     return record
 
 
-def export_int8(hf_dir: Path, out: Path, max_length: int) -> None:
-    """ONNX export of the classifier's logit, then int8 dynamic quantization (per channel, MatMul and
-    Gather), plus the tokenizer and the reader's own config."""
+def export_cross_encoder(hf_dir: Path, out: Path, max_length: int, *, output: str, logits, config: str, recipe: int,
+                         extra: dict | None = None) -> None:
+    """ONNX export of a fine-tuned cross-encoder's `output` (`logits` picks it from the model's output), then int8
+    dynamic quantization (per channel, MatMul and Gather), plus the tokenizer and the model's own config file
+    `config` (read by app/onnx_pair.py). The answer scorer and the entailment model are both exported by it."""
     from transformers import AutoModelForSequenceClassification
 
     from dossier.index.onnx_embed import export_bert, quantize_int8
 
     model = AutoModelForSequenceClassification.from_pretrained(str(hf_dir), local_files_only=True)
     fp32 = out / "model-fp32.onnx"
-    export_bert(model, fp32, "logit", lambda o: o.logits[:, 0], {0: "batch"})
+    export_bert(model, fp32, output, logits, {0: "batch"})
     # MatMul and Gather (the word-embedding table): 23 MB instead of 59 MB with MatMul alone
     quantize_int8(fp32, out / "model.onnx", op_types=QUANTIZED_OPS)
     fp32.unlink()
     shutil.copyfile(hf_dir / "tokenizer.json", out / "tokenizer.json")
     tok_cfg = json.loads((hf_dir / "tokenizer_config.json").read_text()) if (hf_dir / "tokenizer_config.json").exists() else {}
-    (out / "reader.json").write_text(json.dumps({
-        "kind": "cross-encoder", "output": "logit", "max_length": max_length,
-        "do_lower_case": bool(tok_cfg.get("do_lower_case", True)), "recipe_version": RECIPE_VERSION}, indent=1) + "\n")
+    (out / config).write_text(json.dumps({
+        "kind": "cross-encoder", "output": output, **(extra or {}), "max_length": max_length,
+        "do_lower_case": bool(tok_cfg.get("do_lower_case", True)), "recipe_version": recipe}, indent=1) + "\n")
 
