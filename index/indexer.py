@@ -14,10 +14,12 @@ written stay, the ones in flight are not written, and the report says which.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import threading
 import time
 from collections import deque
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -171,7 +173,8 @@ class Ingestor:
             for item, reason in missing:
                 report.results.append(FileResult(item, "failed", reason, "missing"))
                 listener.result(report.results[-1], len(report.results), total)
-            _Run(self, report, listener, total).process(sources)
+            with _collector_quiet():
+                _Run(self, report, listener, total).process(sources)
             order = {s: i for i, s in enumerate(sources)}
             report.results.sort(key=lambda r: order.get(r.source, -1))
             if prune and not report.interrupted:
@@ -484,6 +487,34 @@ class _Run:
             self.finish(r)
         self.inflight, self.queue = [], deque()
         self.report.not_started = list(never_read)
+
+
+@contextmanager
+def _collector_quiet(young: int = 20_000):
+    """Python's cyclic garbage collector, quieter for the run: the objects that exist when it starts (modules,
+    models, the catalog) are frozen out of the collections, and the youngest generation is collected after
+    `young` allocations instead of 700. Reading and chunking allocate many short-lived objects; with the defaults
+    the collector ran about 700 times per 1,600 chunks and rescanned the whole heap each time it reached the
+    oldest generation (0.70 s against 0.17 s frozen, measured). Both are restored afterwards, so a long-lived
+    process (serve) collects as before."""
+    with _quiet_lock:  # runs may overlap (two data dirs in one process): the first in sets, the last out restores
+        if not _quiet_runs:
+            _quiet_runs.append(gc.get_threshold())
+            gc.freeze()
+            gc.set_threshold(max(young, _quiet_runs[0][0]), *_quiet_runs[0][1:])
+        _quiet_runs.append(None)
+    try:
+        yield
+    finally:
+        with _quiet_lock:
+            _quiet_runs.pop()
+            if len(_quiet_runs) == 1:
+                gc.set_threshold(*_quiet_runs.pop())
+                gc.unfreeze()
+
+
+_quiet_lock = threading.Lock()
+_quiet_runs: list = []  # [the thresholds before the first run, then one entry per run in progress]
 
 
 def ingest_paths(service: IndexService, inputs: Iterable[str], **kw) -> IngestReport:

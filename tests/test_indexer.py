@@ -441,3 +441,17 @@ def test_read_ahead_is_bounded_and_every_source_is_ingested_in_order(tmp_path, m
     assert all(n_started <= i + 3 for i, n_started in seen), seen  # consumed i, at most 3 more in flight
     assert max(counting.calls) <= 4 + 1  # flushes of about flush_chunks
     assert_store_consistent(svc)
+
+
+def test_the_collector_is_quieter_during_a_run_and_restored_after_even_when_runs_overlap():
+    import gc
+
+    from dossier.index.indexer import _collector_quiet
+
+    before = gc.get_threshold()
+    with _collector_quiet(young=5000):
+        assert gc.get_threshold()[0] == max(5000, before[0]) and gc.get_freeze_count() > 0
+        with _collector_quiet(young=5000):  # a second run in the same process
+            assert gc.get_threshold()[0] == max(5000, before[0])
+        assert gc.get_threshold()[0] == max(5000, before[0])  # the first run is still going
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
