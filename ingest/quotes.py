@@ -56,7 +56,25 @@ ORG_WORDS = ("Organisation", "Organization", "Agency", "Committee", "Council", "
 _PRONOUNS = {"he": "person", "she": "person", "they": "", "it": "organisation"}
 _DEFINITE = re.compile(r"^(?:the|The)\s+(?P<head>(?:[a-z]+\s+){0,2}(?P<noun>[a-z]+))$")
 
-_SAY = r"(?:" + "|".join(SAY_VERBS) + r")"
+
+def _trie(words) -> str:
+    """A regular expression matching exactly `words` (letters), as a tree of their prefixes: "s(?:a(?:id|ys?)...)".
+    An alternation of 70 words is tried word by word at every word boundary; the tree tries a letter or two."""
+    words = set(words)
+    if not words - {""}:
+        return ""
+    by: dict[str, list[str]] = {}
+    for w in words:
+        if w:
+            by.setdefault(w[0], []).append(w[1:])
+    alts = [re.escape(c) + _trie(rest) for c, rest in sorted(by.items())]
+    tree = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+    return "(?:" + tree + ")?" if "" in words else tree
+
+
+# the same words as "|".join(SAY_VERBS): a verb is letters only, so at most one of them is followed by \b at a
+# given place, and a match (its span and group) is the same whichever alternative the pattern tries first
+_SAY = "(?:" + _trie(SAY_VERBS) + ")"
 _CAP = r"[A-ZÀ-ÖØ-Þ][\w’'\-.]*"
 _CONNECT = r"(?:of|on|and|&|for|the|de|del|van|von|der|du|la)"
 _NAME_RUN = re.compile(rf"{_CAP}(?:\s+(?:{_CONNECT}\s+)*{_CAP})*")
@@ -66,7 +84,7 @@ _QUOTE_PAIRS = {"“": "”", '"': '"', "«": "»", "„": "“"}
 _OPEN = re.compile("[" + "".join(_QUOTE_PAIRS) + "]")
 _CUE = re.compile(rf"[“”\"«»„]|\b{_SAY}\b|\baccording to\b", re.I)
 _ORG = re.compile(r"\b(" + "|".join(ORG_WORDS) + r")\b")
-_ROLE = re.compile(r"\b(" + "|".join(ROLE_WORDS) + r")\b", re.I)
+_ROLE = re.compile(r"\b(" + _trie(ROLE_WORDS) + r")\b", re.I)  # (only ever asked whether it matches)
 _ACRONYM_DEF = re.compile(rf"((?:The\s+|the\s+)?{_CAP}(?:\s+(?:{_CONNECT}\s+)*{_CAP})+)\s+\(([A-Z][A-Z&]{{1,9}})\)")
 _STOP = frozenset("""a an the and or but of to in on at for from with by as that this these those it its is are was were be been
 has have had he she they his her their them him i we you our also not no so then than which who whom what when where while
@@ -75,6 +93,50 @@ according email interview statement reply letter written dated his""".split())
 _NOT_NAMES = frozenset("""The A An In On At For From With By As If But And Or So However Under When While According After Before
 This That These Those It He She They We I Nobody Everybody Reporters Another Since Between Of Mr Ms Mrs Dr""".split())
 _MONTHS = frozenset("January February March April May June July August September October November December".split())
+
+# The patterns the functions below use, compiled once (a string pattern passed to re.search costs a cache
+# lookup per call, and these run tens of thousands of times per corpus).
+_SAY_WORD = re.compile(rf"\b{_SAY}\b")
+_WORD = re.compile(r"[A-Za-z][\w’'\-]*")
+_ACCORDING = re.compile(r"\b(?:[Aa]ccording to|[Ii]n the words of)\s+([^.;:~“”\"]+)")
+_VERB = re.compile(rf"\b(?:{_trie(('has', 'have', 'had', 'also', 'then', 'later', 'further'))}\s+)*({_SAY})\b")
+_THAT_AFTER = re.compile(r"\s*(?:that\b|[,:]?\s*[“\"~]|\w+\s+as\b)")
+_PASSIVE_WORDS = ("been", "was", "were", "is", "are", "be", "being")
+_PASSIVE_END = re.compile(r"\b(?:been|was|were|is|are|be|being)\s+$")
+_AUX_WORDS = ("has", "have", "had", "also", "then", "later", "further")
+_AUX_END = re.compile(r"(?:\b(?:has|have|had|also|then|later|further)\s*)+$")
+_AND_BUT_END = re.compile(r"\b(?:and|but)$")
+_CLAUSE_BREAK = re.compile(r"[.;:~“”\"]")
+_WHEN_WHERE = re.compile(r"\s+(?:in|on|at|during)\s+(?:an?|the)\s+\w+.*$")
+_INDEFINITE = re.compile(r"(?:an?|another)\s", re.IGNORECASE)
+_THE_LOWER = re.compile(r"the\s+[a-z]")
+_ROLE_NAME_END = re.compile(rf"(?:\b(?:{'|'.join(ROLE_WORDS)})|\bby)\s+{_CAP}(?:\s+{_CAP})+\s*$", re.IGNORECASE)
+_THE_START = re.compile(r"^(?:the|The)\s+")
+_OF_FROM_AT = re.compile(r"\s+(?:of|from|at)\s+")
+_PREP_WORDS = ("in", "at", "of", "from", "to", "on", "into", "across", "near")
+_PREP_END = re.compile(r"\b(?:in|at|of|from|to|on|into|across|near)\s+$")
+_LOWER_NEXT = re.compile(r"\s*[a-z]")
+_ARTICLE_OR_LOWER = re.compile(r"(?:an?|the|another)\s|[a-z]")
+_ARTICLE_OR_LOWER_I = re.compile(r"(?:an?|the|another)\s|[a-z]", re.IGNORECASE)
+_ARTICLE_START = re.compile(r"^(?:an?|the|another)\s+", re.IGNORECASE)
+_LOWER_WORD = re.compile(rf"\b(?!(?:{_CONNECT}|in|at)\b)[a-z]")
+_AT_ORG = re.compile(rf"\s+(?:at|of|for|with|from|in)\s+(?:the\s+)?({_CAP}(?:\s+(?:{_CONNECT}\s+)*{_CAP})*)")
+_FEW_LOWER_WORDS = re.compile(r"(?:[a-z][\w’'\-]*\s*){1,5}")
+_IN_AT = re.compile(r"\s+(?:in|at|of|for|with|from)\s")
+_COMMA_SEMI = re.compile(r"[,;]")
+_PAREN_ROLE = re.compile(r"\s*\(([A-Z][\w ’'\-]{1,40})\)")
+_ROLE_WORDS_T = tuple(ROLE_WORDS)
+_ROLE_BEFORE = re.compile(r"((?:[a-z][\w’'\-]*\s+){0,2}(?:" + "|".join(ROLE_WORDS) + r"))\s+$")
+
+
+def _ends_with_word(s: str, words: tuple[str, ...], pattern: re.Pattern[str]) -> re.Match[str] | None:
+    r"""`pattern.search(s)` for a pattern of the form r"...(?:word|word...)\s+$" whose words are `words`. Such a
+    search tries every start position of `s`, and it can only match where `s` ends in whitespace and, less
+    that whitespace, ends with one of the words: that is checked first (\s and str.isspace are the same)."""
+    t = s.rstrip()
+    if len(t) == len(s) or not t.endswith(words):
+        return None
+    return pattern.search(s)
 
 
 @dataclass
@@ -127,7 +189,7 @@ class _Attribution:
 def extract_quotes(text: str, language: str = "en") -> list[Quote]:
     """Every direct and reported quotation in `text` with its speaker, in document order."""
     doc = _Doc(text)
-    for m in _ACRONYM_DEF.finditer(text):
+    for m in _acronym_defs(text):
         doc.acronyms.setdefault(m.group(2), _strip_the(m.group(1)))
     punkt = within_punkt_budget(text)
     paragraphs = paragraph_spans(text)
@@ -136,12 +198,52 @@ def extract_quotes(text: str, language: str = "en") -> list[Quote]:
     for pa, pb in paragraphs:
         if pa in turns:
             out.append(_turn(doc, pa, pb, *turns[pa]))
-        elif not _CUE.search(text, pa, pb):
+        elif not _has_cue(text, pa, pb):
             _note_names(doc, pa, pb)
         else:
             out.extend(_paragraph(doc, pa, pb, language, punkt))
     out.sort(key=lambda q: (q.start, q.kind))
     return out
+
+
+# "(SBC)": every match of _ACRONYM_DEF ends with one; before it, the name and the whitespace run over
+# word characters, whitespace, ’'-.& only
+_ACRONYM_MARK = re.compile(r"\(([A-Z][A-Z&]{1,9})\)")
+_NOT_IN_NAME = re.compile(r"[^\w\s’'\-.&]")
+
+
+def _acronym_defs(text: str):
+    """The matches of `_ACRONYM_DEF.finditer(text)`, found by searching only the stretch of name characters
+    before each "(ACRONYM)" (most documents have none, and then nothing is searched). The stretches are
+    disjoint and in order, and a match can start nowhere else, so the matches are the same."""
+    rev = None
+    n = len(text)
+    for mark in _ACRONYM_MARK.finditer(text):
+        k = mark.start()
+        if rev is None:
+            rev = text[::-1]
+        stop = _NOT_IN_NAME.search(rev, n - k)  # the last character before the mark that no name holds
+        m = _ACRONYM_DEF.search(text, n - stop.start() if stop else 0, mark.end())
+        if m is not None:
+            yield m
+
+
+_QUOTE_MARK = re.compile(r"[“”\"«»„]")
+_CUE_WORDS = re.compile(rf"\b{_SAY}\b|\baccording to\b", re.IGNORECASE)  # _CUE less its quotation marks
+_CUE_WORDS_LOWER = re.compile(rf"\b(?:{_SAY}|according to)\b")  # the same on lowercased ASCII text
+_WORD_CHAR = re.compile(r"\w")
+
+
+def _has_cue(text: str, pa: int, pb: int) -> bool:
+    r"""`_CUE.search(text, pa, pb) is not None`, cheaper: the quotation marks first, then the words, on
+    lowercased text without IGNORECASE where the paragraph is ASCII (lowercasing ASCII keeps every offset and
+    what \b sees) and the character before it is not part of a word."""
+    if _QUOTE_MARK.search(text, pa, pb):
+        return True
+    para = text[pa:pb]
+    if para.isascii() and (pa == 0 or not _WORD_CHAR.match(text, pa - 1)):
+        return _CUE_WORDS_LOWER.search(para.lower()) is not None
+    return _CUE_WORDS.search(text, pa, pb) is not None
 
 
 # --------------------------------------------------------------------------- transcripts: "MR HEDBERG: ..."
@@ -285,7 +387,7 @@ def _direct(doc: _Doc, pa: int, spans, attributed: dict[int, _Attribution], sent
         if words < 2 or (before.count("(") > before.count(")") and words < 6):
             continue
         att = attributed.get(s)
-        if words < 4 and (att is None or not re.search(rf"\b{_SAY}\b", before)):
+        if words < 4 and (att is None or not _SAY_WORD.search(before)):
             continue  # a quoted term or scare quote: "non-refoulement", “cause concern” with no one saying it
         if att is None:
             att = _continuation(doc, host, text[host[0]:host[1]].strip() == text[s - 1:e + 1].strip() or s - 1 == host[0])
@@ -321,9 +423,9 @@ def _is_reported(masked_sentence: str, att: _Attribution, sa: int, inside) -> bo
     """Does the sentence say something in the writer's words beyond the attribution and the quote? (two
     content words outside the quote marks, the speaker's name and apposition, and the verb)"""
     rest = masked_sentence[:att.a - sa] + " " + masked_sentence[att.b - sa:]
-    words = [w for w in re.findall(r"[A-Za-z][\w’'\-]*", rest) if w.lower() not in _STOP]
+    words = [w for w in _WORD.findall(rest) if w.lower() not in _STOP]
     if att.inverted and inside:  # "“...,” said X, adding that ...": only a second statement is reported speech
-        return bool(re.search(rf"\b{_SAY}\b", rest))
+        return bool(_SAY_WORD.search(rest))
     return len(words) >= 2 or (not inside and len(words) >= 1)
 
 
@@ -341,18 +443,19 @@ def _attribution(doc: _Doc, masked: str, pa: int, sa: int, sb: int, spans) -> _A
         return _attribution(doc, masked, pa, sa, sa + _MOST_SENTENCE, spans) or \
             _attribution(doc, masked, pa, sb - _MOST_SENTENCE, sb, spans)
     s = masked[sa - pa:sb - pa]
-    for m in re.finditer(r"\b(?:[Aa]ccording to|[Ii]n the words of)\s+([^.;:~“”\"]+)", s):
-        att = _according(doc, m, sa, sb)
-        if att is not None:
-            return att
-    for n, m in enumerate(re.finditer(rf"\b(?:(?:has|have|had|also|then|later|further)\s+)*({_SAY})\b", s)):
+    if "ccording to" in s or "n the words of" in s:  # (what _ACCORDING needs, checked first)
+        for m in _ACCORDING.finditer(s):
+            att = _according(doc, m, sa, sb)
+            if att is not None:
+                return att
+    for n, m in enumerate(_VERB.finditer(s)):
         if n >= _MOST_VERBS:
             break
         verb = m.group(1)
         after = s[m.end():m.end() + 40]
-        if verb in NEEDS_THAT and not re.match(r"\s*(?:that\b|[,:]?\s*[“\"~]|\w+\s+as\b)", after) and verb != "describing":
+        if verb in NEEDS_THAT and not _THAT_AFTER.match(after) and verb != "describing":
             continue
-        if re.search(r"\b(?:been|was|were|is|are|be|being)\s+$", s[:m.start()]):
+        if _ends_with_word(s[:m.start()], _PASSIVE_WORDS, _PASSIVE_END):
             continue  # passive: "has been accused of"
         att = _subject_before(doc, s, m, sa, sb) or _subject_after(doc, s, m, sa, sb)
         if att is not None:
@@ -379,13 +482,16 @@ def _according(doc: _Doc, m: re.Match, sa: int, sb: int) -> _Attribution | None:
 def _subject_before(doc: _Doc, s: str, m: re.Match, sa: int, sb: int) -> _Attribution | None:
     """"Joshua Franco, a senior research advisor at Amnesty International, said"; "he wrote"; "The judge added"."""
     head = s[:m.start()]
-    left = re.sub(r"(?:\b(?:has|have|had|also|then|later|further)\s*)+$", "", head.rstrip()).rstrip().rstrip(",")
-    if re.search(r"\b(?:and|but)$", left):
+    left = head.rstrip()
+    if left.endswith(_AUX_WORDS):  # (the regex below can only match where the text ends with one of them)
+        left = _AUX_END.sub("", left)
+    left = left.rstrip().rstrip(",")
+    if ("and" in left[-4:] or "but" in left[-4:]) and _AND_BUT_END.search(left):
         # "Amnesty International has accused the government of ..., and noted that": the sentence's subject
-        lead = _lead_subject(re.split(r"[.;:~“”\"]", left)[0])
+        lead = _lead_subject(_CLAUSE_BREAK.split(left)[0])
         sp = _speaker_of(doc, lead, "", sa, sb) if lead else None
         return _Attribution(sp, sa, sa + m.end(), (sa, sb)) if sp else None
-    clause = re.split(r"[.;:~“”\"]", left)[-1]
+    clause = _CLAUSE_BREAK.split(left)[-1]
     segs = [x for x in clause.split(",")]
     if not clause.strip():
         return None
@@ -408,12 +514,13 @@ def _subject_before(doc: _Doc, s: str, m: re.Match, sa: int, sb: int) -> _Attrib
 
 def _subject_after(doc: _Doc, s: str, m: re.Match, sa: int, sb: int) -> _Attribution | None:
     """"“...,” said Joshua Franco, a senior research advisor ..."; "“...,” says Peter Danssaert"."""
-    if not re.search(r"[~,”\"’]\s*$", s[:m.start()]):
+    before = s[:m.start()].rstrip()  # r"[~,”\"’]\s*$": the last character before trailing whitespace is one of these
+    if not before or before[-1] not in '~,”"’':
         return None
     right = s[m.end():]
-    body = re.split(r"[.;:~“”\"]", right)[0]
+    body = _CLAUSE_BREAK.split(right)[0]
     segs = body.split(",")
-    first = re.sub(r"\s+(?:in|on|at|during)\s+(?:an?|the)\s+\w+.*$", "", segs[0].strip())
+    first = _WHEN_WHERE.sub("", segs[0].strip())
     if not first:
         return None
     app = segs[1].strip() if len(segs) > 1 and _is_apposition(segs[1].strip()) else ""
@@ -437,17 +544,20 @@ def _lead_subject(clause: str) -> str | None:
 def _is_apposition(seg: str) -> bool:
     """"a spokesman for the SBC", "head of international advocacy at ...", "director general of ...": a
     description of the speaker, not the speaker (unlike "represented by senior prosecutor Jonas Arvid")."""
-    if re.match(r"(?:an?|another)\s", seg, re.I) or re.match(r"the\s+[a-z]", seg):
+    if _INDEFINITE.match(seg) or _THE_LOWER.match(seg):
         return True
     if not seg[:1].islower() and not (_ROLE.match(seg) and not _PERSON_RUN.search(seg[seg.find(" ") + 1:] if " " in seg else "")):
         return False
     # "represented by senior prosecutor Jonas Arvid" ends with the speaker: a name right after a role word
-    tail = re.search(rf"(?:\b(?:{'|'.join(ROLE_WORDS)})|\bby)\s+{_CAP}(?:\s+{_CAP})+\s*$", seg, re.I)
-    return bool(_ROLE.search(seg)) and not (tail and not _is_org(tail.group(0)))
+    if not _ROLE.search(seg):
+        return False
+    tail = _ROLE_NAME_END.search(seg)
+    return not (tail and not _is_org(tail.group(0)))
 
 
 def _strip_the(s: str) -> str:
-    return re.sub(r"^(?:the|The)\s+", "", s.strip())
+    s = s.strip()
+    return _THE_START.sub("", s) if s.startswith(("the", "The")) else s
 
 
 # --------------------------------------------------------------------------- who a phrase names
@@ -469,7 +579,7 @@ def _speaker_of(doc: _Doc, seg: str, context: str, sa: int, sb: int) -> _Speaker
         return _definite(doc, d.group("noun"), seg)
     org = ""
     lead = _PERSON_RUN.match(seg)
-    m = re.compile(r"\s+(?:of|from|at)\s+").match(seg, lead.end()) if lead else None
+    m = _OF_FROM_AT.match(seg, lead.end()) if lead else None
     if m and _NAME_RUN.search(seg, m.end()):
         # "Franco of Amnesty International", "Jon Hawkes from the British defense research agency Jane’s"
         org = _strip_the([r.group(0) for r in _NAME_RUN.finditer(seg, m.end())][-1])
@@ -505,9 +615,9 @@ def _split_title(seg: str) -> tuple[str, str]:
     if not runs:
         return role, ""
     name = _strip_the(runs[-1].group(0)).rstrip(".")
-    if re.search(r"\b(?:in|at|of|from|to|on|into|across|near)\s+$", seg[:runs[-1].start()]):
+    if _ends_with_word(seg[:runs[-1].start()], _PREP_WORDS, _PREP_END):
         return role, ""  # a place or a body after a preposition: "... on Human Rights in Belarus"
-    if re.match(r"\s*[a-z]", seg[runs[-1].end():]):
+    if _LOWER_NEXT.match(seg, runs[-1].end()):
         return role, ""  # the phrase's head is a common noun: "Human rights advocates", "Belarusian officials"
     toks = name.split()
     lead = []
@@ -523,9 +633,18 @@ def _split_title(seg: str) -> tuple[str, str]:
 _ORG_SET = frozenset(ORG_WORDS)
 
 
+_IS_ORG: dict[str, bool] = {}  # name -> _is_org(name): the same few names are asked about again and again
+
+
 def _is_org(name: str) -> bool:
-    toks = [t.strip(".,’'") for t in name.split()]
-    return any(t in _ORG_SET or (t.isupper() and len(t) > 1) for t in toks) or "&" in name
+    found = _IS_ORG.get(name)
+    if found is None:
+        toks = [t.strip(".,’'") for t in name.split()]
+        found = any(t in _ORG_SET or (t.isupper() and len(t) > 1) for t in toks) or "&" in name
+        if len(_IS_ORG) >= 20_000:
+            _IS_ORG.clear()
+        _IS_ORG[name] = found
+    return found
 
 
 def _person(doc: _Doc, name: str) -> _Speaker | None:
@@ -571,17 +690,17 @@ def _apposition(context: str) -> tuple[str, str]:
     """(role, organisation) from "a senior research advisor at Amnesty International focusing on ...",
     "head of international advocacy at the European Council on Refugees and Exiles", "UN Special Rapporteur ..."."""
     for seg in (s.strip() for s in context.split(" , ")):
-        if not seg or not (_ROLE.search(seg) or re.match(r"(?:an?|the|another)\s|[a-z]", seg, re.I if seg[:1].isupper() else 0)):
+        if not seg or not (_ROLE.search(seg) or (_ARTICLE_OR_LOWER_I if seg[:1].isupper() else _ARTICLE_OR_LOWER).match(seg)):
             continue
-        indefinite = bool(re.match(r"(?:an?|another)\s", seg, re.I))
-        seg = re.sub(r"^(?:an?|the|another)\s+", "", seg, flags=re.I)
-        if not re.search(rf"\b(?!(?:{_CONNECT}|in|at)\b)[a-z]", seg):  # a title: "UN Special Rapporteur on Human Rights in Belarus"
+        indefinite = bool(_INDEFINITE.match(seg))
+        seg = _ARTICLE_START.sub("", seg)
+        if not _LOWER_WORD.search(seg):  # a title: "UN Special Rapporteur on Human Rights in Belarus"
             first = seg.split()[0]
             return seg, first if first.isupper() and len(first) > 1 else ""
-        m = re.search(rf"\s+(?:at|of|for|with|from|in)\s+(?:the\s+)?({_CAP}(?:\s+(?:{_CONNECT}\s+)*{_CAP})*)", seg)
-        if m and (_ROLE.search(seg[:m.start()]) or indefinite or re.fullmatch(r"(?:[a-z][\w’'\-]*\s*){1,5}", seg[:m.start()])):
+        m = _AT_ORG.search(seg)
+        if m and (_ROLE.search(seg[:m.start()]) or indefinite or _FEW_LOWER_WORDS.fullmatch(seg[:m.start()])):
             return seg[:m.start()], m.group(1)
-        m = re.search(r"\s+(?:in|at|of|for|with|from)\s", seg)
+        m = _IN_AT.search(seg)
         if indefinite and m:  # "a port engineer in Skarva"
             return seg[:m.start()], ""
         if _ROLE.search(seg) and len(seg.split()) <= 8:
@@ -616,12 +735,12 @@ def _note_person(doc: _Doc, s: str, i: int, j: int, a: int, b: int) -> None:
         return
     after = s[j:j + 200]
     if after.startswith(","):
-        r, o = _apposition(re.split(r"[,;]", after[1:])[0].strip())
+        r, o = _apposition(_COMMA_SEMI.split(after[1:])[0].strip())
         sp.role, sp.org = sp.role or r, sp.org or o
-    paren = re.match(r"\s*\(([A-Z][\w ’'\-]{1,40})\)", after)
+    paren = _PAREN_ROLE.match(after)
     if paren and _ROLE.search(paren.group(1)):  # "Hanna Vik (Chair)"
         sp.role = sp.role or paren.group(1)
-    lr = re.search(r"((?:[a-z][\w’'\-]*\s+){0,2}(?:" + "|".join(ROLE_WORDS) + r"))\s+$", s[max(0, i - 40):i])
+    lr = _ends_with_word(s[max(0, i - 40):i], _ROLE_WORDS_T, _ROLE_BEFORE)
     sp.role = sp.role or role or (_role_words(lr.group(1)) if lr else "")
     doc.last_person = (sp, a, b)
 
