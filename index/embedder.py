@@ -122,7 +122,8 @@ def _parallel_encode(model, texts: list[str], batch_size: int, workers: int) -> 
 
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
     # int8 runs one text at a time (index/onnx_embed.py): pieces of a few texts; batched variants keep their batch
-    size = _PULL_TEXTS if getattr(model, "variant", "") == "int8" else max(1, batch_size)
+    # (no bigger than an equal share, so every worker gets some with few texts or a large batch size)
+    size = _PULL_TEXTS if getattr(model, "variant", "") == "int8" else max(1, min(batch_size, -(-len(texts) // workers)))
     pieces = iter([order[s:s + size] for s in range(0, len(order), size)])
     lock = threading.Lock()
     out: list[list[float]] = [[] for _ in texts]

@@ -500,6 +500,7 @@ def _collector_quiet(young: int = 20_000):
     with _quiet_lock:  # runs may overlap (two data dirs in one process): the first in sets, the last out restores
         if not _quiet_runs:
             _quiet_runs.append(gc.get_threshold())
+            gc.collect()  # garbage of before the run is not frozen with the live objects
             gc.freeze()
             gc.set_threshold(max(young, _quiet_runs[0][0]), *_quiet_runs[0][1:])
         _quiet_runs.append(None)

@@ -188,4 +188,26 @@ def _split_long(text: str, a: int, b: int, max_tokens: int, enc) -> list[tuple[i
         cur_tok += n
     if cur_start is not None:
         pieces.append((a + cur_start, a + cur_end, cur_tok))
-    return pieces
+    return [q for piece in pieces for q in _fit(text, *piece, max_tokens, enc)]
+
+
+def _fit(text: str, a: int, b: int, estimate: int, max_tokens: int, enc) -> list[tuple[int, int, int]]:
+    """A piece with its real token count, cut in two (at the whitespace nearest its middle, else at the middle)
+    while over `max_tokens`: the per-word estimate above can fall short by the separators (a tab, a double
+    space, a letter outside the Basic Multilingual Plane after a word)."""
+    n = len(enc.encode(text[a:b], disallowed_special=()))
+    if n <= max_tokens or b - a <= 1:
+        # a piece that fits keeps its estimate (the packing sums estimates, as before; a window's own count is exact)
+        return [(a, b, estimate or n)]
+    mid = (a + b) // 2
+    cut = max(text.rfind(" ", a + 1, mid + 1), text.rfind("\t", a + 1, mid + 1), text.rfind("\n", a + 1, mid + 1))
+    if cut <= a:
+        cut = mid
+    left_end, right_start = cut, cut
+    while left_end > a and text[left_end - 1].isspace():
+        left_end -= 1
+    while right_start < b and text[right_start].isspace():
+        right_start += 1
+    if left_end <= a or right_start >= b:  # whitespace at one end only: cut by characters
+        left_end = right_start = mid
+    return _fit(text, a, left_end, 0, max_tokens, enc) + _fit(text, right_start, b, 0, max_tokens, enc)

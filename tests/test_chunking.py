@@ -201,3 +201,15 @@ def test_property_chunk_spans_strictly_advance(raw, sizes):
     doc = Document("dprop", "prop", "", "text", text, DocumentMeta(language="en"))
     chunks = chunk_document(doc, IngestSettings(chunk_tokens=sizes[0], chunk_overlap=sizes[1]))
     _assert_spans_advance(chunks)
+
+
+def test_a_split_sentence_whose_separators_cost_more_than_estimated_stays_within_the_limit():
+    """Found by the property test above: a long "sentence" split at whitespace, whose tab, double space and
+    letters outside the Basic Multilingual Plane cost more tokens than the per-word estimate, made a 65-token
+    chunk at a 64-token limit."""
+    raw = ("0:" * 28 + " 0:0\U00014140  0:0: \t0:0:0:0@:0:÷Ĳ𐀀𐀀𐀀𑑀𓎀\U00014140\U00014140𞀀\U00037ec0")
+    text = normalize_text(raw)
+    settings = IngestSettings(chunk_tokens=64, chunk_overlap=16)
+    chunks = chunk_document(Document("dsplit", "split", "", "text", text, DocumentMeta(language="en")), settings)
+    assert chunks and all(c.n_tokens == count_tokens(c.text) <= 64 for c in chunks)
+    assert "".join(text[c.start:c.end] for c in chunks).replace(" ", "") == text.replace(" ", "").replace("\t", "")
