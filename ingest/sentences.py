@@ -76,11 +76,15 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None, language: 
 
 def _sentence_spans(text: str, start: int, end: int, language: str, punkt: bool) -> list[tuple[int, int]]:
     tok = _punkt(_PUNKT_LANGS.get(language, "english")) if punkt else _RegexSplitter
+    abbrevs = tok._params.abbrev_types if punkt else frozenset()
     out: list[tuple[int, int]] = []
     for pa, pb in paragraph_spans(text, start, end):
         para = text[pa:pb]
         for ba, bb in _blocks(para):
-            for sa, sb in tok.span_tokenize(para[ba:bb] if (ba, bb) != (0, len(para)) else para):
+            block = para[ba:bb] if (ba, bb) != (0, len(para)) else para
+            # Punkt costs ~70 us per candidate end; a block where every end is plain splits the same without it
+            splitter = _RegexSplitter if punkt and _plain(block, abbrevs) else tok
+            for sa, sb in splitter.span_tokenize(block):
                 # single newlines inside a paragraph separate lines (lists, headings): split there too
                 for la, lb in _split_lines(para, ba + sa, ba + sb):
                     out.append((pa + la, pa + lb))
@@ -91,6 +95,37 @@ def _sentence_spans(text: str, start: int, end: int, language: str, punkt: bool)
 # multi-megabyte paragraph full of periods trips (TimeoutError); a single-line 10 MB text is one paragraph.
 _PUNKT_BLOCK = 50_000
 _SENTENCE_END = re.compile(r"[.?!][\"')\]\u2019\u201d]*\s+")
+
+
+# a sentence end Punkt takes without weighing anything: "?" or "!", or "." after a word of two or more letters that
+# is not one of the model's abbreviations, then (closing marks and) whitespace and a capital letter
+_PLAIN_WORD = re.compile(r"[^\W\d_]{2,}")
+_OPENERS = "\"'(\[\u2018\u201c"
+# a mark Punkt may split after with no space ("weak.:2-10", "liners.[citation needed]", "said.\u201d[3]")
+_TIGHT = re.compile(r"[.?!](?=[^\s\"')\]\u2019\u201d\w.?!])|[.?!][\"')\]\u2019\u201d]+(?=\S)")
+
+
+def _plain(block: str, abbrevs) -> bool:
+    """Whether every candidate sentence end of `block` is one Punkt splits at whatever the context: then the
+    regular-expression splitter gives Punkt's spans, at a fraction of the cost (checked equal on 2,639 texts: the
+    2,592 bench-corpus documents and every eval, source, fixture and seed document; and on 1,034 SQuAD 2.0
+    contexts). An abbreviation, an initial, a number or a dotted word ("U.S.") before a period, an ellipsis, a
+    next word that is not capitalised, or a mark with no space after it leaves the block to Punkt."""
+    if _TIGHT.search(block):
+        return False
+    for m in _SENTENCE_END.finditer(block):
+        i = m.start()
+        if block[i] == ".":
+            j = i
+            while j > 0 and not block[j - 1].isspace():
+                j -= 1
+            word = block[j:i].lstrip(_OPENERS)
+            if not _PLAIN_WORD.fullmatch(word) or word.lower() in abbrevs:
+                return False
+        nxt = block[m.end():m.end() + 2].lstrip(_OPENERS)
+        if nxt and not nxt[0].isupper():
+            return False
+    return "..." not in block and "\u2026" not in block
 
 
 class _RegexSplitter:
