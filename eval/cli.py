@@ -377,6 +377,17 @@ def squad_convert_cmd(
     _emit(written) if as_json else out.print("\n".join(f"{s}: {w['items']} items -> {w['dataset']}" for s, w in written.items()))
 
 
+def _run_training(train, cfg, as_json: bool) -> None:
+    """A training command's run: progress lines on stderr (none with --json), missing or bad data as one-line
+    errors, the training record printed with --json."""
+    try:
+        record = train(cfg, progress=(lambda m: None) if as_json else (lambda m: err.print(m)))
+    except (FileNotFoundError, ValueError) as exc:
+        raise _user_error(str(exc)) from exc
+    if as_json:
+        _emit(record)
+
+
 @eval_app.command("train-reader")
 def train_reader_cmd(
     external: Path = typer.Option(_EXTERNAL, "--external", help="Folder with the SQuAD 2.0 files (shared/external)."),
@@ -397,12 +408,7 @@ def train_reader_cmd(
 
     cfg = TrainConfig(external=external, out=out_dir, epochs=epochs, seed=seed, max_pairs=max_pairs, lr=lr, init=init, hard=hard,
                       keep_hf=keep_hf)
-    try:
-        record = train(cfg, progress=(lambda m: None) if as_json else (lambda m: err.print(m)))
-    except (FileNotFoundError, ValueError) as exc:
-        raise _user_error(str(exc)) from exc
-    if as_json:
-        _emit(record)
+    _run_training(train, cfg, as_json)
 
 
 @eval_app.command("train-nli")
@@ -422,12 +428,7 @@ def train_nli_cmd(
     from .train_nli import NliTrainConfig, train
 
     cfg = NliTrainConfig(external=external, out=out_dir, epochs=epochs, seed=seed, max_pairs=max_pairs, max_dev=max_dev, work=work)
-    try:
-        record = train(cfg, progress=(lambda m: None) if as_json else (lambda m: err.print(m)))
-    except (FileNotFoundError, ValueError) as exc:
-        raise _user_error(str(exc)) from exc
-    if as_json:
-        _emit(record)
+    _run_training(train, cfg, as_json)
 
 
 @eval_app.command("fit-abstain")

@@ -114,43 +114,28 @@ def resolve_workers(configured: int) -> int:
 
 
 def _parallel_encode(model, texts: list[str], batch_size: int, workers: int) -> list[list[float]]:
-    """`workers` threads pull small pieces of the texts, longest first, from one shared list until none is left:
-    onnxruntime releases the GIL while it runs, and one session serves concurrent runs. Pulling (rather than
-    fixed shards) keeps every core busy to the end of the call when something else (the ingest's reader, a
-    store write) takes a core from one thread for a while; longest first leaves the short pieces for the end."""
-    import threading
+    """Small pieces of the texts, longest first, encoded by a pool of `workers` threads, each taking the next piece
+    when it is free: onnxruntime releases the GIL while it runs, and one session serves concurrent runs. Taking
+    pieces as they come (rather than fixed shards) keeps every core busy to the end of the call when something
+    else (the ingest's reader, a store write) takes a core from one thread for a while; longest first leaves the
+    short pieces for the end."""
+    from concurrent.futures import ThreadPoolExecutor
 
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
     # int8 runs one text at a time (index/onnx_embed.py): pieces of a few texts; batched variants keep their batch
     # (no bigger than an equal share, so every worker gets some with few texts or a large batch size)
     size = _PULL_TEXTS if getattr(model, "variant", "") == "int8" else max(1, min(batch_size, -(-len(texts) // workers)))
-    pieces = iter([order[s:s + size] for s in range(0, len(order), size)])
-    lock = threading.Lock()
+    pieces = [order[s:s + size] for s in range(0, len(order), size)]
     out: list[list[float]] = [[] for _ in texts]
-    errors: list[BaseException] = []
-
-    def pull() -> None:
-        while not errors:
-            with lock:
-                idx = next(pieces, None)
-            if idx is None:
-                return
-            try:
-                vecs = model.encode([texts[i] for i in idx], batch_size=batch_size).tolist()
-            except BaseException as exc:  # the caller sees the first error; the other threads stop pulling
-                errors.append(exc)
-                return
-            for i, v in zip(idx, vecs):
+    pool = ThreadPoolExecutor(max_workers=min(workers, len(pieces)), thread_name_prefix="dossier-embed")
+    try:
+        encoded = pool.map(lambda idx: model.encode([texts[i] for i in idx], batch_size=batch_size), pieces)
+        for idx, vecs in zip(pieces, encoded):
+            for i, v in zip(idx, vecs.tolist()):
                 out[i] = v
-
-    threads = [threading.Thread(target=pull, name=f"dossier-embed-{k}", daemon=True) for k in range(min(workers, len(texts)))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
+    finally:  # after an error, the pieces not started yet are dropped
+        pool.shutdown(wait=True, cancel_futures=True)
     return out
 
 
-_PULL_TEXTS = 4  # texts per pull for the int8 model (about 50 ms of work: the last pull leaves a core idle that long at most)
+_PULL_TEXTS = 4  # texts per piece for the int8 model (about 50 ms of work: the last piece leaves a core idle that long at most)

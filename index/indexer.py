@@ -497,25 +497,27 @@ def _collector_quiet(young: int = 20_000):
     the collector ran about 700 times per 1,600 chunks and rescanned the whole heap each time it reached the
     oldest generation (0.70 s against 0.17 s frozen, measured). Both are restored afterwards, so a long-lived
     process (serve) collects as before."""
+    global _quiet_runs, _quiet_before
     with _quiet_lock:  # runs may overlap (two data dirs in one process): the first in sets, the last out restores
-        if not _quiet_runs:
-            _quiet_runs.append(gc.get_threshold())
+        if _quiet_runs == 0:
+            _quiet_before = gc.get_threshold()
             gc.collect()  # garbage of before the run is not frozen with the live objects
             gc.freeze()
-            gc.set_threshold(max(young, _quiet_runs[0][0]), *_quiet_runs[0][1:])
-        _quiet_runs.append(None)
+            gc.set_threshold(max(young, _quiet_before[0]), *_quiet_before[1:])
+        _quiet_runs += 1
     try:
         yield
     finally:
         with _quiet_lock:
-            _quiet_runs.pop()
-            if len(_quiet_runs) == 1:
-                gc.set_threshold(*_quiet_runs.pop())
+            _quiet_runs -= 1
+            if _quiet_runs == 0:
+                gc.set_threshold(*_quiet_before)
                 gc.unfreeze()
 
 
 _quiet_lock = threading.Lock()
-_quiet_runs: list = []  # [the thresholds before the first run, then one entry per run in progress]
+_quiet_runs = 0  # runs in progress
+_quiet_before = gc.get_threshold()  # the collector's thresholds before the first of them
 
 
 def ingest_paths(service: IndexService, inputs: Iterable[str], **kw) -> IngestReport:

@@ -166,7 +166,7 @@ def _split_long(text: str, a: int, b: int, max_tokens: int, enc) -> list[tuple[i
         n = 0 if giant else len(enc.encode(text[a + ws : a + we], disallowed_special=())) + 1
         if giant or n > max_tokens:  # a single giant "word": cut it by characters
             if cur_start is not None:
-                pieces.append((a + cur_start, a + cur_end, cur_tok))
+                pieces.extend(_fit(text, a + cur_start, a + cur_end, cur_tok, max_tokens, enc))
                 cur_start, cur_end, cur_tok = None, None, 0
             step = max(1, max_tokens * 2)
             cs = ws
@@ -180,15 +180,15 @@ def _split_long(text: str, a: int, b: int, max_tokens: int, enc) -> list[tuple[i
                 cs = ce
             continue
         if cur_start is not None and cur_tok + n > max_tokens:
-            pieces.append((a + cur_start, a + cur_end, cur_tok))
+            pieces.extend(_fit(text, a + cur_start, a + cur_end, cur_tok, max_tokens, enc))
             cur_start, cur_tok = None, 0
         if cur_start is None:
             cur_start = ws
         cur_end = we
         cur_tok += n
     if cur_start is not None:
-        pieces.append((a + cur_start, a + cur_end, cur_tok))
-    return [q for piece in pieces for q in _fit(text, *piece, max_tokens, enc)]
+        pieces.extend(_fit(text, a + cur_start, a + cur_end, cur_tok, max_tokens, enc))
+    return pieces  # the pieces of words are checked by _fit; those of a giant word were counted exactly
 
 
 def _fit(text: str, a: int, b: int, estimate: int, max_tokens: int, enc) -> list[tuple[int, int, int]]:

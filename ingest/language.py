@@ -13,8 +13,8 @@ from langdetect import DetectorFactory, PROFILES_DIRECTORY
 from langdetect.lang_detect_exception import LangDetectException
 
 _SAMPLE_CHARS = 5000
-_LANGID_SURE = 0.9  # fastText's probability at which its call can stand
-_LANGID_CHARS = 2000  # what fastText reads
+_MODEL_SURE = 0.9  # fastText's probability at which its call can stand
+_MODEL_CHARS = 2000  # what fastText reads
 _ONE_SCRIPT = 0.95  # share of the letters in the called language's script
 
 
@@ -61,10 +61,10 @@ def _langdetect_codes() -> frozenset[str]:
     return frozenset(code.split("-")[0] for code in _factory().get_lang_list())
 
 
-def _langid_call(sample: str) -> str:
+def _model_call(sample: str) -> str:
     """fastText's language for a one-script sample it is sure of, else ""."""
     code, prob = _classify(sample)
-    if prob < _LANGID_SURE or code not in _langdetect_codes():
+    if prob < _MODEL_SURE or code not in _langdetect_codes():
         return ""
     return code if _script_shares(sample).get(_SCRIPT_OF.get(code, "latin"), 0.0) >= _ONE_SCRIPT else ""
 
@@ -74,7 +74,7 @@ def detect_language(text: str) -> str:
     sample = text[:_SAMPLE_CHARS].strip()
     if not any(ch.isalpha() for ch in sample):
         return ""
-    code = _langid_call(sample[:_LANGID_CHARS])
+    code = _model_call(sample[:_MODEL_CHARS])
     if code:
         return code
     try:

@@ -111,7 +111,7 @@ def _plain(block: str, abbrevs) -> bool:
     2,592 bench-corpus documents and every eval, source, fixture and seed document; and on 1,034 SQuAD 2.0
     contexts). An abbreviation, an initial, a number or a dotted word ("U.S.") before a period, an ellipsis, a
     next word that is not capitalised, or a mark with no space after it leaves the block to Punkt."""
-    if _TIGHT.search(block):
+    if "..." in block or "\u2026" in block or _TIGHT.search(block):
         return False
     for m in _SENTENCE_END.finditer(block):
         i = m.start()
@@ -125,7 +125,7 @@ def _plain(block: str, abbrevs) -> bool:
         nxt = block[m.end():m.end() + 2].lstrip(_OPENERS)
         if nxt and not nxt[0].isupper():
             return False
-    return "..." not in block and "\u2026" not in block
+    return True
 
 
 class _RegexSplitter:
